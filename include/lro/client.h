@@ -1,0 +1,39 @@
+// The client: starts and resumes HTTP long-running operations.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "lro/options.h"
+#include "lro/poller.h"
+#include "lro/request.h"
+
+namespace lro {
+
+// Thread-safe; cheap to share. Operations it starts keep what they need of it alive.
+class Client {
+ public:
+  explicit Client(ClientOptions options = {});
+
+  // Sends the initial request (retrying transient failures when that is safe, SPEC §6) and
+  // returns a poller for the operation. If the start failed the poller is already done and
+  // Outcome() says why; an operation that finished synchronously is done with its result.
+  // `cancel` ends the initial request early (the poller is then done with kCancelled).
+  Poller Start(const Request& request, const OperationOptions& options = {},
+               const CancellationToken& cancel = {});
+
+  // Rebuilds an operation from Poller::ResumeToken(), possibly written by another process.
+  // Nothing is sent until the poller polls. kInvalidArgument when the token is malformed, of
+  // another kind, or of a version this library does not read.
+  StatusOr<Poller> Resume(std::string_view resume_token, const OperationOptions& options = {});
+
+  // Watches an existing status monitor by URL (e.g. a Fabric /v1/operations/{id} URL),
+  // treating it as the monitor of an operation started elsewhere.
+  StatusOr<Poller> Watch(std::string_view monitor_url, const OperationOptions& options = {});
+
+ private:
+  struct Shared;
+  std::shared_ptr<Shared> shared_;
+};
+
+}  // namespace lro

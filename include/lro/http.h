@@ -1,0 +1,71 @@
+// HTTP messages and the transport interface the client sends them through.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lro/cancellation.h"
+#include "lro/status.h"
+
+namespace lro {
+
+struct Header {
+  std::string name;
+  std::string value;
+  friend bool operator==(const Header&, const Header&) = default;
+};
+// In order, duplicates allowed (Set-Cookie); names compare case-insensitively.
+using Headers = std::vector<Header>;
+
+// The value of the first header called `name` (case-insensitive), or nullopt.
+std::optional<std::string_view> FindHeader(const Headers& headers, std::string_view name);
+
+struct HttpRequest {
+  std::string method;  // "GET", "PUT", …
+  std::string url;     // absolute
+  Headers headers;
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 0;
+  Headers headers;
+  std::string body;
+};
+
+// Sends one request and returns the whole response. Implementations must be safe to call
+// from several threads at once.
+class HttpTransport {
+ public:
+  virtual ~HttpTransport() = default;
+  // Returns the response for any HTTP status (errors included). Returns
+  //  - kUnavailable for a failure to connect, a reset or a timeout (transient),
+  //  - kProtocolError for a malformed response or one over the body cap,
+  //  - kCancelled, promptly, once `cancel` fires, in-flight transfer included.
+  virtual StatusOr<HttpResponse> Send(const HttpRequest& request,
+                                      const CancellationToken& cancel) = 0;
+};
+
+struct CurlTransportOptions {
+  std::chrono::milliseconds connect_timeout{10'000};
+  // Whole request, first byte to last; 0 = none.
+  std::chrono::milliseconds request_timeout{120'000};
+  // Responses longer than this fail with kProtocolError instead of filling memory.
+  std::size_t max_body_bytes = 64U * 1024U * 1024U;
+  // Negotiate HTTP/2 over TLS when the server offers it.
+  bool http2 = true;
+  std::string user_agent = "lro/0.1";
+  // Extra CA bundle (PEM), for servers with a private CA; empty = system store.
+  std::string ca_file;
+};
+
+// The production transport, on libcurl: TLS, HTTP/2, proxies from the environment
+// (http_proxy, https_proxy, no_proxy), connections reused across requests.
+std::shared_ptr<HttpTransport> MakeCurlTransport(CurlTransportOptions options = {});
+
+}  // namespace lro

@@ -1,0 +1,55 @@
+// An operation: the state of one long-running operation and how to advance, cancel and
+// serialize it. lro's HTTP operation implements it; so can yours, for work that is not HTTP,
+// and the same Poller drives both.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "lro/cancellation.h"
+#include "lro/clock.h"
+#include "lro/operation_state.h"
+#include "lro/result.h"
+#include "lro/status.h"
+
+namespace lro {
+
+// Not thread-safe: the Poller serializes every call.
+class Operation {
+ public:
+  virtual ~Operation() = default;
+
+  // Advances the operation by one step now (for HTTP: one poll, plus the final GET when the
+  // poll finds the operation finished). Returns OK when the step completed, including a
+  // step that hit a transient failure and scheduled a retry. Returns kCancelled, with the
+  // state unchanged, when `cancel` fired first. Any other error means polling failed for
+  // good: the operation is then done() and outcome() returns that error.
+  // REQUIRES: !done().
+  virtual Status Poll(const CancellationToken& cancel) = 0;
+
+  // When the next Poll() should run (Retry-After, the polling policy or a retry backoff).
+  // Meaningless once done().
+  [[nodiscard]] virtual MonotonicTime next_poll_at() const = 0;
+
+  // True once the operation reached a terminal state and its result (if any) is in hand,
+  // or polling failed for good.
+  [[nodiscard]] virtual bool done() const = 0;
+
+  // The latest state the service reported.
+  [[nodiscard]] virtual const OperationState& state() const = 0;
+
+  // Once done: the result, or why there is none — kOperationFailed (with the service
+  // error), kOperationCanceled, or a polling failure. kFailedPrecondition before done.
+  [[nodiscard]] virtual StatusOr<Result> outcome() const = 0;
+
+  // Asks the service to cancel (best effort). OK when the request was accepted or the
+  // operation had already finished; kFailedPrecondition when the service has no cancel.
+  // Polling continues afterwards until the service reports a terminal state.
+  virtual Status Cancel(const CancellationToken& cancel) = 0;
+
+  // A token from which the operation can be rebuilt in another process: versioned JSON
+  // `{"lro":"resume-token","version":V,"kind":K,…}`. Never holds a credential.
+  [[nodiscard]] virtual StatusOr<std::string> ResumeToken() const = 0;
+};
+
+}  // namespace lro

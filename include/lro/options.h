@@ -1,0 +1,134 @@
+// Policies and options: how the client waits, retries, scopes credentials and reads a
+// convention. Every field has a sensible default.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lro/clock.h"
+#include "lro/http.h"
+#include "lro/log.h"
+#include "lro/status.h"
+
+namespace lro {
+
+using std::chrono::milliseconds;
+
+// When to poll if the server gives no Retry-After (SPEC §4). The n-th wait without a hint is
+// initial × multiplier^(n-1), capped at max, then varied by ±jitter (a fraction; 0 = none).
+// multiplier 1 gives a fixed interval.
+struct PollingPolicy {
+  milliseconds initial{1000};
+  double multiplier = 1.5;
+  milliseconds max{30'000};
+  double jitter = 0.2;
+  // Lower bound between two polls of one operation, whatever the server says, so that a
+  // server answering `Retry-After: 0` forever cannot make the client spin. 0 for benchmarks.
+  milliseconds floor{20};
+  // Upper bound on a server's hint: larger (or unparseable-as-huge) values are clamped.
+  milliseconds max_server_delay{3'600'000};
+
+  static PollingPolicy Fixed(milliseconds interval) {
+    PollingPolicy p;
+    p.initial = interval;
+    p.multiplier = 1.0;
+    p.max = interval;
+    p.jitter = 0.0;
+    return p;
+  }
+};
+
+// Retry of transient failures (SPEC §6: connection errors, 408, 429, 500, 502, 503, 504).
+// A failed request is retried after initial × multiplier^(n-1) (capped, ±jitter), or after
+// the server's Retry-After when it sends one; after max_attempts failures in a row, polling
+// fails with kUnavailable naming the last cause. A success resets the count. Retries never
+// change the operation's state.
+struct RetryPolicy {
+  int max_attempts = 6;
+  milliseconds initial{500};
+  double multiplier = 2.0;
+  milliseconds max{30'000};
+  double jitter = 0.2;
+};
+
+// How an operation's polling convention is chosen (SPEC §3).
+enum class PollingMode {
+  kAuto,               // detect from the initial response
+  kOperationLocation,  // Azure data plane status monitor
+  kAzureAsyncOperation,  // ARM status monitor
+  kFabric,             // Fabric status monitor (Location / x-ms-operation-id)
+  kLocation,           // ARM Location polling
+  kBody,               // provisioningState on the original URL (PUT/PATCH)
+};
+
+// Where the result of a POST lives (OpenAPI x-ms-long-running-operation-options, SPEC §5).
+enum class FinalStateVia {
+  kDefault,             // SPEC §5 defaults per method
+  kLocation,            // GET the latest Location
+  kOriginalUri,         // GET the original URL
+  kAzureAsyncOperation, // the terminal monitor body is the result
+  kOperationLocation,   // the terminal monitor body is the result
+};
+
+// How Cancel() reaches the service (SPEC §7).
+enum class CancelStyle {
+  kAuto,             // POST {monitor}:cancel for status-monitor modes; unsupported otherwise
+  kPostMonitorCancel,  // POST {monitor}:cancel (Azure; Google; lrod)
+  kDeleteMonitor,    // DELETE {monitor} (Graph / architecture guidance)
+  kCustom,           // options.cancel_request
+  kNone,             // the service has no cancel: Cancel() → kFailedPrecondition
+};
+
+// Options of one operation. The defaults follow SPEC; change them for a service that
+// documents otherwise.
+struct OperationOptions {
+  PollingMode mode = PollingMode::kAuto;
+  FinalStateVia final_state_via = FinalStateVia::kDefault;
+  // Base of the Fabric status URL built from x-ms-operation-id; empty = the initial
+  // request's origin.
+  std::string fabric_base_url;
+  // Add the initial URL's api-version query parameter to polling URLs that lack one.
+  bool propagate_api_version = true;
+  // For a POST: add Repeatability-Request-ID + Repeatability-First-Sent so the initial
+  // request can be retried safely (SPEC §6).
+  bool add_repeatability_headers = false;
+  CancelStyle cancel_style = CancelStyle::kAuto;
+  // With CancelStyle::kCustom: the request that cancels (absolute URL). Caller headers and
+  // credentials are added as for any request of the operation.
+  std::optional<HttpRequest> cancel_request;
+  // Override the client's policies for this operation.
+  std::optional<PollingPolicy> polling;
+  std::optional<RetryPolicy> retry;
+};
+
+// Supplies credential headers (e.g. {"Authorization", "Bearer …"}) for each request that may
+// carry them (SPEC §8). Called before every such request, so it can refresh tokens.
+using CredentialProvider = std::function<StatusOr<Headers>()>;
+
+struct ClientOptions {
+  // Defaults to MakeCurlTransport().
+  std::shared_ptr<HttpTransport> transport;
+  // Defaults to SystemClock().
+  std::shared_ptr<Clock> clock;
+  CredentialProvider credentials;
+  // Hosts besides the initial request's origin that may receive credentials: exact names
+  // ("login.example.com") or one leading wildcard label ("*.analysis.windows.net").
+  std::vector<std::string> allowed_credential_hosts;
+  // Caller header names treated as credentials besides the built-in ones (Authorization,
+  // Proxy-Authorization, Cookie, api-key, x-api-key, Ocp-Apim-Subscription-Key,
+  // x-functions-key): scoped like credentials and never put in a resume token.
+  std::vector<std::string> sensitive_headers;
+  PollingPolicy polling;
+  RetryPolicy retry;
+  LogSink log;
+  LogLevel log_level = LogLevel::kDebug;
+  // Seeds the jitter; 0 = from std::random_device. Tests set it for repeatable delays.
+  std::uint64_t random_seed = 0;
+};
+
+}  // namespace lro

@@ -1,0 +1,79 @@
+#include "lro/cancellation.h"
+
+#include <map>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+namespace lro {
+namespace internal {
+
+struct CancellationState {
+  std::mutex mutex;
+  bool cancelled = false;
+  std::uint64_t next_id = 1;
+  std::map<std::uint64_t, std::function<void()>> callbacks;
+};
+
+}  // namespace internal
+
+CancellationSource::CancellationSource()
+    : state_(std::make_shared<internal::CancellationState>()) {}
+
+void CancellationSource::Cancel() const {
+  std::map<std::uint64_t, std::function<void()>> callbacks;
+  {
+    std::lock_guard lock(state_->mutex);
+    if (state_->cancelled) return;
+    state_->cancelled = true;
+    callbacks.swap(state_->callbacks);
+  }
+  for (auto& [id, callback] : callbacks) callback();
+}
+
+bool CancellationSource::cancelled() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->cancelled;
+}
+
+CancellationToken CancellationSource::token() const { return CancellationToken(state_); }
+
+bool CancellationToken::cancelled() const {
+  if (!state_) return false;
+  std::lock_guard lock(state_->mutex);
+  return state_->cancelled;
+}
+
+CancellationToken::Registration CancellationToken::OnCancel(std::function<void()> callback) const {
+  Registration registration;
+  if (!state_) return registration;
+  {
+    std::lock_guard lock(state_->mutex);
+    if (!state_->cancelled) {
+      registration.state_ = state_;
+      registration.id_ = state_->next_id++;
+      state_->callbacks.emplace(registration.id_, std::move(callback));
+      return registration;
+    }
+  }
+  callback();
+  return registration;
+}
+
+CancellationToken::Registration& CancellationToken::Registration::operator=(
+    Registration&& other) noexcept {
+  if (this != &other) {
+    Registration old(std::move(*this));
+    state_ = std::move(other.state_);
+    id_ = other.id_;
+  }
+  return *this;
+}
+
+CancellationToken::Registration::~Registration() {
+  if (!state_) return;
+  std::lock_guard lock(state_->mutex);
+  state_->callbacks.erase(id_);
+}
+
+}  // namespace lro

@@ -1,0 +1,121 @@
+#include "lro/client.h"
+
+#include <random>
+#include <utility>
+
+#include "client/http_operation.h"
+#include "client/lro_machine.h"
+#include "client/url.h"
+
+namespace lro {
+
+struct Client::Shared {
+  std::shared_ptr<const internal::ClientContext> context;
+  ClientOptions options;
+  std::mutex seed_mutex;
+  std::mt19937_64 seeds;
+
+  internal::MachineConfig ConfigFor(const OperationOptions& operation_options) {
+    internal::MachineConfig config;
+    config.options = operation_options;
+    config.polling = operation_options.polling.value_or(options.polling);
+    config.retry = operation_options.retry.value_or(options.retry);
+    config.allowed_credential_hosts = options.allowed_credential_hosts;
+    config.sensitive_headers = options.sensitive_headers;
+    config.logger = context->logger;
+    std::lock_guard lock(seed_mutex);
+    config.seed = seeds();
+    return config;
+  }
+
+  internal::Instant Now() const {
+    return internal::Instant{context->clock->Now(), context->clock->WallNow()};
+  }
+
+  Poller Make(internal::LroMachine machine) {
+    return Poller(std::make_unique<internal::HttpOperation>(context, std::move(machine)),
+                  context->clock);
+  }
+};
+
+namespace {
+
+// An operation that is over before it began: a start request that could not be sent.
+class FailedOperation final : public Operation {
+ public:
+  explicit FailedOperation(Status error) : error_(std::move(error)) {
+    state_.status = LroStatus{StatusKind::kFailed, "", false};
+  }
+  Status Poll(const CancellationToken&) override { return error_; }
+  [[nodiscard]] MonotonicTime next_poll_at() const override { return {}; }
+  [[nodiscard]] bool done() const override { return true; }
+  [[nodiscard]] const OperationState& state() const override { return state_; }
+  [[nodiscard]] StatusOr<Result> outcome() const override { return error_; }
+  Status Cancel(const CancellationToken&) override { return Status(); }
+  [[nodiscard]] StatusOr<std::string> ResumeToken() const override {
+    return Status(StatusCode::kFailedPrecondition, "the operation never started: " + error_.message());
+  }
+
+ private:
+  Status error_;
+  OperationState state_;
+};
+
+}  // namespace
+
+Client::Client(ClientOptions options) : shared_(std::make_shared<Shared>()) {
+  auto context = std::make_shared<internal::ClientContext>();
+  context->transport = options.transport ? options.transport : MakeCurlTransport();
+  context->clock = options.clock ? options.clock : SystemClock();
+  context->credentials = options.credentials;
+  context->logger = internal::Logger(options.log, options.log_level);
+  shared_->context = std::move(context);
+  shared_->seeds.seed(options.random_seed != 0 ? options.random_seed : std::random_device{}());
+  shared_->options = std::move(options);
+}
+
+Poller Client::Start(const Request& request, const OperationOptions& options,
+                     const CancellationToken& cancel) {
+  if (Status valid = internal::ValidateAbsoluteUrl(request.http().url); !valid.ok()) {
+    return Poller(std::make_unique<FailedOperation>(std::move(valid)), shared_->context->clock);
+  }
+  if (options.cancel_style == CancelStyle::kCustom &&
+      (!options.cancel_request || !internal::ValidateAbsoluteUrl(options.cancel_request->url).ok())) {
+    return Poller(std::make_unique<FailedOperation>(Status(
+                      StatusCode::kInvalidArgument,
+                      "CancelStyle::kCustom needs a cancel_request with an absolute URL")),
+                  shared_->context->clock);
+  }
+  auto operation = std::make_unique<internal::HttpOperation>(
+      shared_->context,
+      internal::LroMachine(request.http(), shared_->ConfigFor(options), shared_->Now()));
+  // Send the initial request, retrying where that is safe, before handing out the poller.
+  Clock& clock = *shared_->context->clock;
+  while (operation->starting()) {
+    if (operation->next_poll_at() > clock.Now() &&
+        !clock.SleepUntil(operation->next_poll_at(), cancel)) {
+      operation->Abandon(Status(StatusCode::kCancelled, "the start was cancelled"));
+      break;
+    }
+    if (operation->Poll(cancel).code() == StatusCode::kCancelled) {
+      operation->Abandon(Status(StatusCode::kCancelled, "the start was cancelled"));
+    }
+  }
+  return Poller(std::move(operation), shared_->context->clock);
+}
+
+StatusOr<Poller> Client::Resume(std::string_view resume_token, const OperationOptions& options) {
+  auto machine = internal::LroMachine::FromResumeToken(resume_token, shared_->ConfigFor(options),
+                                                       shared_->Now());
+  if (!machine.ok()) return machine.status();
+  return shared_->Make(std::move(*machine));
+}
+
+StatusOr<Poller> Client::Watch(std::string_view monitor_url, const OperationOptions& options) {
+  if (Status valid = internal::ValidateAbsoluteUrl(monitor_url); !valid.ok()) return valid;
+  return shared_->Make(internal::LroMachine::ForMonitor(std::string(monitor_url),
+                                                        shared_->ConfigFor(options),
+                                                        shared_->Now()));
+}
+
+}  // namespace lro

@@ -1,0 +1,156 @@
+// The LRO protocol as a sans-IO state machine (SPEC §1–§6): it says which request to send
+// and when; it is told what came back. It does no I/O and reads no clock: time comes in as
+// a parameter. Internal: subject to change.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "client/delay.h"
+#include "client/log.h"
+#include "lro/http.h"
+#include "lro/operation_state.h"
+#include "lro/options.h"
+#include "lro/result.h"
+#include "lro/status.h"
+
+namespace lro::internal {
+
+// "Now", in both clocks: monotonic for delays, wall for HTTP-date headers.
+struct Instant {
+  MonotonicTime mono;
+  std::chrono::system_clock::time_point wall;
+};
+
+enum class RequestPurpose { kInitial, kPoll, kFinalGet, kCancel };
+const char* PurposeName(RequestPurpose purpose);
+
+// A request the machine wants sent. Credentials of the client (not the caller's own
+// headers, which the machine scopes itself) go on it only when may_carry_credentials.
+struct Outgoing {
+  HttpRequest request;
+  RequestPurpose purpose = RequestPurpose::kPoll;
+  bool may_carry_credentials = false;
+};
+
+// How this operation is polled, once known (SPEC §3).
+enum class Mode {
+  kUnknown,            // initial request not answered yet
+  kNone,               // finished synchronously: nothing to poll
+  kOperationLocation,  // Azure data plane status monitor
+  kAzureAsyncOperation,
+  kFabric,             // Fabric status monitor
+  kLocation,           // ARM Location polling
+  kBody,               // provisioningState on the original URL
+};
+const char* ModeName(Mode mode);
+
+enum class Phase { kInitial, kPolling, kFinalGet, kDone };
+
+struct MachineConfig {
+  OperationOptions options;
+  PollingPolicy polling;
+  RetryPolicy retry;
+  std::vector<std::string> allowed_credential_hosts;
+  std::vector<std::string> sensitive_headers;
+  Logger logger;
+  std::uint64_t seed = 1;
+};
+
+class LroMachine {
+ public:
+  // A new operation whose first request is `initial`. `initial.url` must be absolute.
+  LroMachine(HttpRequest initial, MachineConfig config, Instant now);
+  // An operation known only by its status monitor URL (started elsewhere).
+  static LroMachine ForMonitor(std::string monitor_url, MachineConfig config, Instant now);
+  // An operation rebuilt from ResumeToken(); kInvalidArgument when the token is unusable.
+  static StatusOr<LroMachine> FromResumeToken(std::string_view token, MachineConfig config,
+                                              Instant now);
+
+  [[nodiscard]] bool done() const { return phase_ == Phase::kDone; }
+  [[nodiscard]] Phase phase() const { return phase_; }
+  [[nodiscard]] Mode mode() const { return mode_; }
+  // When the pending request is due.
+  [[nodiscard]] MonotonicTime next_at() const { return next_at_; }
+  // True when the pending request follows at once from the last answer (the final GET after a
+  // terminal poll): a "step" of the operation goes on to send it.
+  [[nodiscard]] bool immediate() const { return immediate_; }
+
+  // The request the operation needs next. REQUIRES: !done().
+  [[nodiscard]] Outgoing PendingRequest() const;
+  // The answer to the last PendingRequest().
+  void OnResponse(const HttpResponse& response, Instant now);
+  // The last PendingRequest() failed in transport (kUnavailable, kProtocolError, …). Do not
+  // call for kCancelled: a cancelled request is simply sent again later.
+  void OnTransportError(const Status& error, Instant now);
+  // Ends the operation locally with `error` (e.g. the start was abandoned).
+  void Abandon(Status error);
+
+  // Server-side cancel (SPEC §7): the request to send, or kFailedPrecondition.
+  // REQUIRES: !done().
+  [[nodiscard]] StatusOr<Outgoing> CancelRequest() const;
+  // The cancel request's answer; OK when the service accepted it.
+  Status OnCancelResponse(const HttpResponse& response, Instant now);
+
+  [[nodiscard]] const OperationState& state() const { return state_; }
+  // Once done: the result or why there is none; kFailedPrecondition before.
+  [[nodiscard]] StatusOr<Result> outcome() const;
+  [[nodiscard]] std::string ResumeToken() const;
+
+ private:
+  LroMachine(MachineConfig config, Instant now);
+
+  void OnInitialResponse(const HttpResponse& response, Instant now);
+  void OnPollResponse(const HttpResponse& response, Instant now);
+  void OnMonitorBody(const HttpResponse& response, const boost::json::value& body, Instant now);
+  void OnFinalResponse(const HttpResponse& response, Instant now);
+  void OnTerminalSuccess(const HttpResponse& response, const boost::json::value& body);
+  void OnTerminalFailure(const boost::json::value& body);
+  // A retryable failure (SPEC §6): schedule a retry within the budget, or fail.
+  void OnTransient(const std::string& cause, const Headers* headers, int http_status,
+                   Instant now);
+
+  void StartPolling(Mode mode, std::string monitor_url, const HttpResponse& response,
+                    Instant now);
+  void ScheduleNextPoll(const Headers& headers, Instant now);
+  void StartFinalGet(std::string url);
+  void Succeed(Result result);
+  void Fail(Status error);
+  void RecordLinks(const HttpResponse& response, const std::string& request_url);
+  void RecordCookies(const Headers& headers, const std::string& request_url);
+  bool InitialRequestIsRetriable() const;
+  HttpRequest BuildRequest(std::string method, std::string url) const;
+  std::string CurrentRequestUrl() const;
+  void Debug(const std::string& message) const { config_.logger.Log(LogLevel::kDebug, message); }
+
+  MachineConfig config_;
+  Backoff poll_backoff_;
+  Backoff retry_backoff_;
+
+  HttpRequest initial_;
+  std::string initial_origin_;
+  std::string api_version_;      // from the initial URL, added to polling URLs lacking one
+  Headers carried_headers_;      // caller headers repeated on every request (not credentials)
+  Headers credential_headers_;   // caller headers that are credentials: scoped by SPEC §8
+  std::map<std::string, std::map<std::string, std::string>> cookies_;  // host → name → value
+
+  Mode mode_ = Mode::kUnknown;
+  Phase phase_ = Phase::kInitial;
+  std::string monitor_url_;   // what polls GET
+  std::string location_;      // the latest Location seen
+  std::string final_url_;     // what the final GET fetches
+  MonotonicTime next_at_;
+  bool immediate_ = true;
+  int consecutive_failures_ = 0;
+
+  OperationState state_;
+  std::optional<Result> result_;
+  Status error_;
+};
+
+}  // namespace lro::internal

@@ -1,0 +1,159 @@
+#include "client/url.h"
+
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+#include <boost/url/url_view.hpp>
+#include <cctype>
+#include <string>
+
+namespace lro::internal {
+namespace {
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool IsHttpScheme(std::string_view scheme) {
+  const auto lower = Lower(scheme);
+  return lower == "http" || lower == "https";
+}
+
+std::optional<boost::urls::url_view> ParseAbsolute(std::string_view text) {
+  auto parsed = boost::urls::parse_uri(text);
+  if (!parsed || !IsHttpScheme(parsed->scheme()) || parsed->encoded_host().empty()) {
+    return std::nullopt;
+  }
+  return *parsed;
+}
+
+bool HostMatches(const std::string& host, const std::string& pattern_in) {
+  const std::string pattern = Lower(pattern_in);
+  if (pattern.rfind("*.", 0) == 0) {
+    const std::string suffix = pattern.substr(1);  // ".analysis.windows.net"
+    return host.size() > suffix.size() &&
+           host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0;
+  }
+  return host == pattern;
+}
+
+}  // namespace
+
+StatusOr<std::string> ResolveUrl(std::string_view base, std::string_view reference) {
+  const auto base_url = ParseAbsolute(base);
+  if (!base_url) {
+    return Status(StatusCode::kProtocolError, "not an absolute http(s) URL: " + std::string(base));
+  }
+  auto ref = boost::urls::parse_uri_reference(reference);
+  if (!ref) {
+    return Status(StatusCode::kProtocolError,
+                  "malformed URL in response: " + std::string(reference.substr(0, 200)));
+  }
+  boost::urls::url resolved;
+  if (auto r = boost::urls::resolve(*base_url, *ref, resolved); !r) {
+    return Status(StatusCode::kProtocolError,
+                  "cannot resolve URL: " + std::string(reference.substr(0, 200)));
+  }
+  if (!IsHttpScheme(resolved.scheme()) || resolved.encoded_host().empty()) {
+    return Status(StatusCode::kProtocolError,
+                  "link is not an http(s) URL: " + std::string(reference.substr(0, 200)));
+  }
+  resolved.normalize_scheme();
+  return std::string(resolved.buffer());
+}
+
+Status ValidateAbsoluteUrl(std::string_view url) {
+  if (!ParseAbsolute(url)) {
+    return Status(StatusCode::kInvalidArgument,
+                  "not an absolute http(s) URL: " + std::string(url.substr(0, 200)));
+  }
+  return Status();
+}
+
+std::string Scheme(std::string_view url) {
+  const auto parsed = ParseAbsolute(url);
+  return parsed ? Lower(parsed->scheme()) : std::string();
+}
+
+std::string Host(std::string_view url) {
+  const auto parsed = ParseAbsolute(url);
+  return parsed ? Lower(parsed->encoded_host()) : std::string();
+}
+
+std::string Origin(std::string_view url) {
+  const auto parsed = ParseAbsolute(url);
+  if (!parsed) return {};
+  const std::string scheme = Lower(parsed->scheme());
+  std::string origin = scheme + "://" + Lower(parsed->encoded_host());
+  if (parsed->has_port()) {
+    const auto port = parsed->port_number();
+    const bool default_port = (scheme == "http" && port == 80) || (scheme == "https" && port == 443);
+    if (!default_port) origin += ":" + std::string(parsed->port());
+  }
+  return origin;
+}
+
+std::optional<std::string> QueryParameter(std::string_view url, std::string_view name) {
+  auto parsed = boost::urls::parse_uri_reference(url);
+  if (!parsed) return std::nullopt;
+  const auto params = parsed->params();
+  const auto it = params.find(name);
+  if (it == params.end()) return std::nullopt;
+  return std::string((*it).value);
+}
+
+std::string WithQueryParameterIfAbsent(std::string_view url, std::string_view name,
+                                       std::string_view value) {
+  auto parsed = boost::urls::parse_uri_reference(url);
+  if (!parsed) return std::string(url);
+  if (parsed->params().contains(name)) return std::string(url);
+  boost::urls::url with(*parsed);
+  with.params().append({name, value});
+  return std::string(with.buffer());
+}
+
+bool MayReceiveCredentials(std::string_view initial, std::string_view target,
+                           const std::vector<std::string>& allowed_hosts) {
+  const std::string target_scheme = Scheme(target);
+  if (target_scheme.empty()) return false;
+  if (Scheme(initial) == "https" && target_scheme != "https") return false;
+  if (Origin(initial) == Origin(target)) return true;
+  const std::string host = Host(target);
+  for (const auto& pattern : allowed_hosts) {
+    if (HostMatches(host, pattern)) return true;
+  }
+  return false;
+}
+
+}  // namespace lro::internal
+
+namespace lro::internal {
+
+std::string AppendToPath(std::string_view url, std::string_view suffix) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) return std::string(url) + std::string(suffix);
+  boost::urls::url with(*parsed);
+  with.set_encoded_path(std::string(with.encoded_path()) + std::string(suffix));
+  return std::string(with.buffer());
+}
+
+std::string RedactUrl(std::string_view url) {
+  constexpr std::size_t kMaxLength = 300;
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) return "<malformed URL>";
+  boost::urls::url redacted(*parsed);
+  redacted.set_userinfo("");
+  redacted.remove_userinfo();
+  for (auto it = redacted.params().begin(); it != redacted.params().end(); ++it) {
+    auto param = *it;
+    if (param.key != "api-version" && param.has_value) {
+      it = redacted.params().replace(it, {param.key, "REDACTED"});
+    }
+  }
+  std::string out(redacted.buffer());
+  if (out.size() > kMaxLength) out = out.substr(0, kMaxLength) + "…";
+  return out;
+}
+
+}  // namespace lro::internal
