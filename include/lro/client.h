@@ -4,11 +4,16 @@
 #include <memory>
 #include <string_view>
 
+#include "lro/engine.h"
 #include "lro/options.h"
 #include "lro/poller.h"
 #include "lro/request.h"
 
 namespace lro {
+
+namespace internal {
+class LroMachine;
+}  // namespace internal
 
 // Thread-safe; cheap to share. Operations it starts keep what they need of it alive.
 class Client {
@@ -31,8 +36,25 @@ class Client {
   // treating it as the monitor of an operation started elsewhere.
   StatusOr<Poller> Watch(std::string_view monitor_url, const OperationOptions& options = {});
 
+  // ---- The asynchronous face: no thread and no blocking sleep per operation. ----
+  // Operations run on ClientOptions::engine, or on an engine this client makes on first use
+  // (which ends its operations with kCancelled when the client is destroyed). The engine
+  // runs on real time: ClientOptions::clock applies to the blocking face only.
+
+  // Starts an operation and returns at once; the engine sends the initial request. `done`
+  // runs on the engine thread when the operation ends (the codes of Poller::Wait); `progress`
+  // after every poll that changed the state. Both must not block. A request that cannot be
+  // sent (bad URL) completes at once with kInvalidArgument.
+  AsyncOperation StartAsync(const Request& request, Completion done = {},
+                            const OperationOptions& options = {}, ProgressCallback progress = {});
+  // As Resume, on the engine; polling starts at once.
+  StatusOr<AsyncOperation> ResumeAsync(std::string_view resume_token, Completion done = {},
+                                       const OperationOptions& options = {},
+                                       ProgressCallback progress = {});
+
  private:
   struct Shared;
+  AsyncOperation Launch(internal::LroMachine machine, Completion done, ProgressCallback progress);
   std::shared_ptr<Shared> shared_;
 };
 

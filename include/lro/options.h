@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "lro/clock.h"
+#include "lro/engine.h"
 #include "lro/http.h"
 #include "lro/log.h"
 #include "lro/status.h"
@@ -111,8 +112,12 @@ struct OperationOptions {
 using CredentialProvider = std::function<StatusOr<Headers>()>;
 
 struct ClientOptions {
-  // Defaults to MakeCurlTransport().
+  // Defaults to MakeCurlTransport(). A transport given here is used by the asynchronous face
+  // too (called on the engine thread), which is meant for scripted tests.
   std::shared_ptr<HttpTransport> transport;
+  // The engine of StartAsync / ResumeAsync; shared by as many clients as you like. Defaults to
+  // one the client makes on first use.
+  std::shared_ptr<Engine> engine;
   // Defaults to SystemClock().
   std::shared_ptr<Clock> clock;
   CredentialProvider credentials;

@@ -3,6 +3,7 @@
 #include <random>
 #include <utility>
 
+#include "client/engine_operation.h"
 #include "client/http_operation.h"
 #include "client/lro_machine.h"
 #include "client/url.h"
@@ -14,6 +15,15 @@ struct Client::Shared {
   ClientOptions options;
   std::mutex seed_mutex;
   std::mt19937_64 seeds;
+
+  std::mutex engine_mutex;
+  std::shared_ptr<Engine> engine;
+
+  Engine& engine_for_async() {
+    std::lock_guard lock(engine_mutex);
+    if (!engine) engine = std::make_shared<Engine>();
+    return *engine;
+  }
 
   internal::MachineConfig ConfigFor(const OperationOptions& operation_options) {
     internal::MachineConfig config;
@@ -65,12 +75,14 @@ class FailedOperation final : public Operation {
 
 Client::Client(ClientOptions options) : shared_(std::make_shared<Shared>()) {
   auto context = std::make_shared<internal::ClientContext>();
+  context->custom_transport = options.transport != nullptr;
   context->transport = options.transport ? options.transport : MakeCurlTransport();
   context->clock = options.clock ? options.clock : SystemClock();
   context->credentials = options.credentials;
   context->logger = internal::Logger(options.log, options.log_level);
   shared_->context = std::move(context);
   shared_->seeds.seed(options.random_seed != 0 ? options.random_seed : std::random_device{}());
+  shared_->engine = options.engine;
   shared_->options = std::move(options);
 }
 
@@ -116,6 +128,37 @@ StatusOr<Poller> Client::Watch(std::string_view monitor_url, const OperationOpti
   return shared_->Make(internal::LroMachine::ForMonitor(std::string(monitor_url),
                                                         shared_->ConfigFor(options),
                                                         shared_->Now()));
+}
+
+}  // namespace lro
+
+namespace lro {
+
+AsyncOperation Client::Launch(internal::LroMachine machine, Completion done,
+                              ProgressCallback progress) {
+  Engine& engine = shared_->engine_for_async();
+  auto operation = std::make_shared<internal::EngineOperation>(
+      engine.impl_, shared_->context, std::move(machine), std::move(done), std::move(progress));
+  operation->Begin();
+  return AsyncOperation(std::move(operation));
+}
+
+AsyncOperation Client::StartAsync(const Request& request, Completion done,
+                                  const OperationOptions& options, ProgressCallback progress) {
+  internal::LroMachine machine(request.http(), shared_->ConfigFor(options), shared_->Now());
+  if (Status valid = internal::ValidateAbsoluteUrl(request.http().url); !valid.ok()) {
+    machine.Abandon(std::move(valid));
+  }
+  return Launch(std::move(machine), std::move(done), std::move(progress));
+}
+
+StatusOr<AsyncOperation> Client::ResumeAsync(std::string_view resume_token, Completion done,
+                                             const OperationOptions& options,
+                                             ProgressCallback progress) {
+  auto machine = internal::LroMachine::FromResumeToken(resume_token, shared_->ConfigFor(options),
+                                                       shared_->Now());
+  if (!machine.ok()) return machine.status();
+  return Launch(std::move(*machine), std::move(done), std::move(progress));
 }
 
 }  // namespace lro

@@ -152,7 +152,7 @@ Backoff::Backoff(milliseconds initial, double multiplier, milliseconds max, doub
       multiplier_(std::isfinite(multiplier) && multiplier >= 1.0 ? multiplier : 1.0),
       max_(std::max(max, milliseconds(0))),
       jitter_(std::isfinite(jitter) ? std::clamp(jitter, 0.0, 1.0) : 0.0),
-      random_(seed) {}
+      random_state_(seed) {}
 
 milliseconds Backoff::Next() {
   ++attempt_;
@@ -162,8 +162,13 @@ milliseconds Backoff::Next() {
   const auto cap = static_cast<double>(max_.count());
   if (!std::isfinite(delay) || delay > cap) delay = cap;
   if (jitter_ > 0.0) {
-    std::uniform_real_distribution<double> spread(1.0 - jitter_, 1.0 + jitter_);
-    delay = std::min(delay * spread(random_), cap);
+    random_state_ += 0x9E3779B97F4A7C15ULL;
+    std::uint64_t z = random_state_;
+    z = (z ^ (z >> 30U)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27U)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31U;
+    const double unit = static_cast<double>(z >> 11U) * 0x1.0p-53;  // [0, 1)
+    delay = std::min(delay * (1.0 - jitter_ + 2.0 * jitter_ * unit), cap);
   }
   return milliseconds(static_cast<milliseconds::rep>(std::llround(delay)));
 }

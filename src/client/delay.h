@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
-#include <random>
 
 #include "lro/http.h"
 #include "lro/options.h"
@@ -44,7 +43,7 @@ class Backoff {
   milliseconds max_;
   double jitter_;
   int attempt_ = 0;
-  std::mt19937_64 random_;
+  std::uint64_t random_state_;  // splitmix64: 8 bytes, since every operation has two of these
 };
 
 }  // namespace lro::internal

@@ -16,6 +16,8 @@ namespace lro::internal {
 // What every operation of one Client shares.
 struct ClientContext {
   std::shared_ptr<HttpTransport> transport;
+  // True when the caller gave the transport: the engine then calls it instead of its libcurl.
+  bool custom_transport = false;
   std::shared_ptr<Clock> clock;
   CredentialProvider credentials;
   Logger logger;

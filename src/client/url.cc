@@ -60,6 +60,7 @@ StatusOr<std::string> ResolveUrl(std::string_view base, std::string_view referen
                   "link is not an http(s) URL: " + std::string(reference.substr(0, 200)));
   }
   resolved.normalize_scheme();
+  resolved.normalize_authority();
   return std::string(resolved.buffer());
 }
 

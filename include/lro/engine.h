@@ -1,0 +1,93 @@
+// The engine: one event loop (Asio + libcurl's multi interface + one timer heap) that drives
+// any number of operations without a thread or a blocking sleep each. An operation waiting
+// for its next poll holds no curl handle and no socket.
+#pragma once
+
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+
+#include "lro/http.h"
+#include "lro/operation_state.h"
+#include "lro/result.h"
+#include "lro/status.h"
+
+namespace lro {
+
+namespace internal {
+class EngineImpl;
+class EngineOperation;
+}  // namespace internal
+
+struct EngineOptions {
+  // Connections open to one host at most; more requests to it wait for one to be free.
+  // (With HTTP/2 one connection multiplexes many requests.)
+  int max_connections_per_host = 64;
+  // Requests in flight across all hosts at most; more wait in a queue, holding no curl
+  // handle and no socket. Together these keep 100,000 operations within a process's
+  // open-file limit.
+  int max_requests_in_flight = 1024;
+  // Timeouts, body cap, HTTP/2, CA file, user agent: as for the blocking transport.
+  CurlTransportOptions transport;
+};
+
+// Runs on the engine's thread when an operation ends: its result, or why there is none
+// (the codes of Poller::Wait). Must not block: it holds up every other operation.
+using Completion = std::function<void(StatusOr<Result>)>;
+
+// A handle on an operation running on an engine. Cheap to copy; every copy refers to the same
+// operation. Thread-safe.
+class AsyncOperation {
+ public:
+  AsyncOperation() = default;
+
+  [[nodiscard]] bool IsDone() const;
+  // The latest state the service reported.
+  [[nodiscard]] OperationState State() const;
+  // Stops polling: the completion runs with kStopped (unless the operation already ended).
+  // The operation goes on server-side; ResumeToken() still works.
+  void Stop() const;
+  // Asks the service to cancel (as Poller::Cancel); `done` gets the cancel request's status on
+  // the engine thread. Polling goes on until the service reports the end.
+  void Cancel(std::function<void(Status)> done = {}) const;
+  [[nodiscard]] StatusOr<std::string> ResumeToken() const;
+  // A future for the outcome; may be taken any number of times.
+  [[nodiscard]] std::shared_future<StatusOr<Result>> Future() const;
+
+ private:
+  friend class Client;
+  explicit AsyncOperation(std::shared_ptr<internal::EngineOperation> operation)
+      : operation_(std::move(operation)) {}
+  std::shared_ptr<internal::EngineOperation> operation_;
+};
+
+// Owns the loop thread. Share one engine between clients (ClientOptions::engine). Destroying
+// the engine ends every operation still running with kCancelled, then joins its thread: don't
+// destroy it from one of its own completions.
+class Engine {
+ public:
+  explicit Engine(EngineOptions options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  struct Stats {
+    std::uint64_t requests = 0;           // requests completed (any answer or transport error)
+    std::uint64_t operations_running = 0;
+    int requests_in_flight = 0;
+    int requests_queued = 0;
+  };
+  [[nodiscard]] Stats stats() const;
+
+  // For benchmarks: when set, the engine records, for every poll it sends, how late it is
+  // after the poll's due time. Lateness() returns the recorded values in microseconds.
+  void RecordLateness(bool on);
+  [[nodiscard]] std::vector<std::int64_t> Lateness() const;
+
+ private:
+  friend class Client;
+  std::shared_ptr<internal::EngineImpl> impl_;
+};
+
+}  // namespace lro

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The test command: installs what is needed, builds, runs the whole test suite.
+# Usage: scripts/test.sh [BUILD_DIR] [extra cmake arguments...]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="${1:-$root/build}"
+shift || true
+bash "$root/scripts/install-deps.sh"
+bash "$root/scripts/build.sh" "$build" "$@"
+cd "$build"
+ctest --output-on-failure --timeout 300 -j "$(nproc 2>/dev/null || echo 2)"

@@ -1,0 +1,49 @@
+// The public faces of the engine: Engine and AsyncOperation, over their internal halves.
+#include "client/engine_operation.h"
+#include "lro/engine.h"
+
+namespace lro {
+
+Engine::Engine(EngineOptions options) : impl_(internal::MakeEngineImpl(options)) {}
+Engine::~Engine() { internal::ShutdownEngine(*impl_); }
+Engine::Stats Engine::stats() const { return internal::StatsOf(*impl_); }
+void Engine::RecordLateness(bool on) { internal::SetRecordLateness(*impl_, on); }
+std::vector<std::int64_t> Engine::Lateness() const { return internal::LatenessOf(*impl_); }
+
+namespace {
+Status Detached() {
+  return Status(StatusCode::kFailedPrecondition, "this AsyncOperation refers to no operation");
+}
+}  // namespace
+
+bool AsyncOperation::IsDone() const { return operation_ && operation_->IsDone(); }
+
+OperationState AsyncOperation::State() const {
+  return operation_ ? operation_->State() : OperationState{};
+}
+
+void AsyncOperation::Stop() const {
+  if (operation_) operation_->Stop();
+}
+
+void AsyncOperation::Cancel(std::function<void(Status)> done) const {
+  if (operation_) {
+    operation_->Cancel(std::move(done));
+  } else if (done) {
+    done(Detached());
+  }
+}
+
+StatusOr<std::string> AsyncOperation::ResumeToken() const {
+  if (!operation_) return Detached();
+  return operation_->ResumeToken();
+}
+
+std::shared_future<StatusOr<Result>> AsyncOperation::Future() const {
+  if (operation_) return operation_->Future();
+  std::promise<StatusOr<Result>> promise;
+  promise.set_value(Detached());
+  return promise.get_future().share();
+}
+
+}  // namespace lro

@@ -1,0 +1,50 @@
+// One HTTP request on one libcurl easy handle: the options, the response it collects, and what
+// its end means. Shared by every driver of libcurl in lro, so a request is set up and its
+// errors are named one way. Internal: subject to change.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <cstddef>
+#include <memory>
+
+#include "lro/cancellation.h"
+#include "lro/http.h"
+
+namespace lro::internal {
+
+// curl_global_init, once per process.
+void CurlGlobalInitOnce();
+
+class CurlRequest {
+ public:
+  CurlRequest(const CurlTransportOptions& options, HttpRequest request,
+              CancellationToken cancel);
+  CurlRequest(const CurlRequest&) = delete;
+  CurlRequest& operator=(const CurlRequest&) = delete;
+  ~CurlRequest();
+
+  // Resets `easy` and sets every option of this request on it; the easy handle then points
+  // into this object, which must outlive the transfer. kInvalidArgument for a request that
+  // cannot be sent (a malformed URL or header).
+  Status Configure(CURL* easy);
+  // What the transfer's end (`code` from libcurl) means: the response, or kCancelled,
+  // kUnavailable (transient), kProtocolError (malformed, over the body cap), kInvalidArgument.
+  // Detaches the easy handle from this object.
+  StatusOr<HttpResponse> Finish(CURL* easy, CURLcode code);
+  // The status for a request that ended by cancellation.
+  [[nodiscard]] Status Cancelled() const;
+
+  [[nodiscard]] const HttpRequest& request() const { return request_; }
+  [[nodiscard]] const CancellationToken& cancel() const { return cancel_; }
+
+ private:
+  struct Capture;
+  const CurlTransportOptions& options_;
+  HttpRequest request_;
+  CancellationToken cancel_;
+  curl_slist* headers_ = nullptr;
+  std::unique_ptr<Capture> capture_;
+};
+
+}  // namespace lro::internal

@@ -1,0 +1,72 @@
+// An HTTP operation driven by the engine. Declared apart from engine.cc so that the client
+// can start one without including Asio. Internal: subject to change.
+#pragma once
+
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "client/http_operation.h"
+#include "client/lro_machine.h"
+#include "lro/engine.h"
+#include "lro/poller.h"
+
+namespace lro::internal {
+
+class EngineImpl;
+
+std::shared_ptr<EngineImpl> MakeEngineImpl(const EngineOptions& options);
+void ShutdownEngine(EngineImpl& engine);
+Engine::Stats StatsOf(const EngineImpl& engine);
+void SetRecordLateness(EngineImpl& engine, bool on);
+std::vector<std::int64_t> LatenessOf(const EngineImpl& engine);
+
+// Every public method may be called from any thread; the rest runs on the engine's thread.
+class EngineOperation : public std::enable_shared_from_this<EngineOperation> {
+ public:
+  EngineOperation(std::shared_ptr<EngineImpl> engine, std::shared_ptr<const ClientContext> context,
+                  LroMachine machine, Completion done, ProgressCallback progress);
+
+  // Hands the operation to the engine, which sends its first request as soon as it is due.
+  void Begin();
+
+  [[nodiscard]] bool IsDone() const;
+  [[nodiscard]] OperationState State() const;
+  void Stop();
+  void Cancel(std::function<void(Status)> done);
+  [[nodiscard]] StatusOr<std::string> ResumeToken() const;
+  [[nodiscard]] std::shared_future<StatusOr<Result>> Future() const { return future_; }
+
+  // Engine thread only.
+  void OnTimer(std::uint64_t generation);
+  void Finish(StatusOr<Result> outcome);
+
+ private:
+  void Kick();
+  void SendPending();
+  void OnAnswer(StatusOr<HttpResponse> answer);
+  // Sends `request` through the client's transport: the engine's libcurl, or a transport the
+  // client was given (called inline: meant for scripted tests).
+  void Dispatch(std::uint64_t id, HttpRequest request,
+                std::function<void(StatusOr<HttpResponse>)> answer);
+
+  std::shared_ptr<EngineImpl> engine_;
+  std::shared_ptr<const ClientContext> context_;
+  Completion done_;
+  ProgressCallback progress_;
+  std::promise<StatusOr<Result>> promise_;
+  std::shared_future<StatusOr<Result>> future_;
+
+  // Guards machine_: the engine thread changes it, any thread may read it.
+  mutable std::mutex mutex_;
+  LroMachine machine_;
+
+  // Engine thread only.
+  std::uint64_t generation_ = 0;  // bumped to invalidate a scheduled timer
+  std::uint64_t transfer_ = 0;    // the poll in flight, 0 if none
+  bool finished_ = false;         // the completion has run
+};
+
+}  // namespace lro::internal
