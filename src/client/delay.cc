@@ -67,18 +67,33 @@ std::vector<std::string_view> Split(std::string_view text, char separator) {
   return parts;
 }
 
-std::optional<system_clock::time_point> Build(int year, int month, int day, int h, int m,
+// Seconds since the epoch: a date as far as year 9999 fits, where system_clock's
+// nanosecond time_point would overflow past 2262.
+std::optional<std::chrono::sys_seconds> Build(int year, int month, int day, int h, int m,
                                               int s) {
   using namespace std::chrono;
   const year_month_day date{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)},
                             std::chrono::day{static_cast<unsigned>(day)}};
   if (!date.ok()) return std::nullopt;
-  return system_clock::time_point{sys_days{date} + hours{h} + minutes{m} + seconds{s}};
+  return sys_seconds{sys_days{date}} + hours{h} + minutes{m} + seconds{s};
 }
+
+std::optional<std::chrono::sys_seconds> ParseHttpDateSeconds(std::string_view text);
 
 }  // namespace
 
 std::optional<system_clock::time_point> ParseHttpDate(std::string_view text) {
+  const auto seconds = ParseHttpDateSeconds(text);
+  if (!seconds) return std::nullopt;
+  const auto limit =
+      std::chrono::floor<std::chrono::seconds>(system_clock::time_point::max()).time_since_epoch();
+  if (seconds->time_since_epoch() >= limit) return system_clock::time_point::max();
+  return system_clock::time_point{seconds->time_since_epoch()};
+}
+
+namespace {
+
+std::optional<std::chrono::sys_seconds> ParseHttpDateSeconds(std::string_view text) {
   text = Trim(text);
   if (text.size() > 64) return std::nullopt;
   int day = 0, year = 0, h = 0, m = 0, s = 0;
@@ -123,6 +138,8 @@ std::optional<system_clock::time_point> ParseHttpDate(std::string_view text) {
   return Build(year, month, day, h, m, s);
 }
 
+}  // namespace
+
 std::optional<milliseconds> ParseServerDelay(const Headers& headers,
                                              system_clock::time_point wall_now,
                                              milliseconds cap) {
@@ -138,10 +155,12 @@ std::optional<milliseconds> ParseServerDelay(const Headers& headers,
     const std::uint64_t ms = std::min<std::uint64_t>(*secs * 1000, limit);
     return milliseconds(static_cast<milliseconds::rep>(ms));
   }
-  if (auto date = ParseHttpDate(*value)) {
-    if (*date <= wall_now) return milliseconds(0);
-    const auto delta = std::chrono::duration_cast<milliseconds>(*date - wall_now);
-    return std::min(delta, cap);
+  if (auto date = ParseHttpDateSeconds(*value)) {
+    const auto now = std::chrono::floor<std::chrono::seconds>(wall_now);
+    if (*date <= now) return milliseconds(0);
+    const std::chrono::seconds delta = *date - now;  // at most ~10,000 years: no overflow
+    if (delta >= std::chrono::duration_cast<std::chrono::seconds>(cap)) return cap;
+    return std::chrono::duration_cast<milliseconds>(delta);
   }
   return std::nullopt;
 }

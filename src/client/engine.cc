@@ -435,46 +435,62 @@ void EngineOperation::Stop() {
 
 void EngineOperation::Cancel(std::function<void(Status)> done) {
   engine_->Post([self = shared_from_this(), done = std::move(done)]() mutable {
-    auto reply = [&done](Status status) {
-      if (done) done(std::move(status));
-    };
-    StatusOr<Outgoing> outgoing = Status();
+    bool starting = false;
     {
       std::lock_guard lock(self->mutex_);
-      if (self->machine_.done()) {
-        reply(Status());
-        return;
-      }
-      outgoing = self->machine_.CancelRequest();
+      starting = !self->machine_.done() && self->machine_.phase() == Phase::kInitial;
     }
-    if (!outgoing.ok()) {
-      reply(outgoing.status());
+    if (starting && !self->finished_) {
+      // No monitor to cancel yet: cancel as soon as the start is answered.
+      self->deferred_cancel_ = std::move(done);
+      self->cancel_deferred_ = true;
       return;
     }
-    HttpRequest request = std::move(outgoing->request);
-    if (outgoing->may_carry_credentials && self->context_->credentials) {
-      auto credentials = self->context_->credentials();
-      if (!credentials.ok()) {
-        reply(credentials.status());
-        return;
-      }
-      request.headers.insert(request.headers.end(), credentials->begin(), credentials->end());
-    }
-    self->Dispatch(self->engine_->ReserveId(), std::move(request),
-                   [self, done = std::move(done)](StatusOr<HttpResponse> answer) {
-      Status status = answer.status();
-      if (answer.ok()) {
-        std::lock_guard lock(self->mutex_);
-        status = self->machine_.OnCancelResponse(
-            *answer, Instant{self->context_->clock->Now(), self->context_->clock->WallNow()});
-      }
-      if (done) done(status);
-      if (self->transfer_ == 0 && !self->finished_) {
-        ++self->generation_;
-        self->Kick();
-      }
-    });
+    self->SendCancel(std::move(done));
   });
+}
+
+void EngineOperation::SendCancel(std::function<void(Status)> done) {
+  auto reply = [&done](Status status) {
+    if (done) done(std::move(status));
+  };
+  StatusOr<Outgoing> outgoing = Status();
+  {
+    std::lock_guard lock(mutex_);
+    if (machine_.done() || finished_) {
+      reply(Status());
+      return;
+    }
+    outgoing = machine_.CancelRequest();
+  }
+  if (!outgoing.ok()) {
+    reply(outgoing.status());
+    return;
+  }
+  HttpRequest request = std::move(outgoing->request);
+  if (outgoing->may_carry_credentials && context_->credentials) {
+    auto credentials = context_->credentials();
+    if (!credentials.ok()) {
+      reply(credentials.status());
+      return;
+    }
+    request.headers.insert(request.headers.end(), credentials->begin(), credentials->end());
+  }
+  Dispatch(engine_->ReserveId(), std::move(request),
+           [self = shared_from_this(), done = std::move(done)](StatusOr<HttpResponse> answer) {
+             Status status = answer.status();
+             if (answer.ok()) {
+               std::lock_guard lock(self->mutex_);
+               status = self->machine_.OnCancelResponse(
+                   *answer,
+                   Instant{self->context_->clock->Now(), self->context_->clock->WallNow()});
+             }
+             if (done) done(status);
+             if (self->transfer_ == 0 && !self->finished_) {
+               ++self->generation_;
+               self->Kick();
+             }
+           });
 }
 
 void EngineOperation::OnTimer(std::uint64_t generation) {
@@ -571,6 +587,17 @@ void EngineOperation::OnAnswer(StatusOr<HttpResponse> answer) {
     changed = !(state == before);
   }
   if (changed && progress_) progress_(state);
+  if (cancel_deferred_) {
+    bool started = false;
+    {
+      std::lock_guard lock(mutex_);
+      started = machine_.phase() != Phase::kInitial;
+    }
+    if (started) {
+      cancel_deferred_ = false;
+      SendCancel(std::move(deferred_cancel_));
+    }
+  }
   Kick();
 }
 
@@ -579,6 +606,11 @@ void EngineOperation::Finish(StatusOr<Result> outcome) {
   finished_ = true;
   ++generation_;
   engine_->Untrack(this);
+  if (cancel_deferred_) {
+    // The operation ended before its start was answered: there is nothing left to cancel.
+    cancel_deferred_ = false;
+    if (deferred_cancel_) deferred_cancel_(Status());
+  }
   promise_.set_value(outcome);
   if (done_) done_(std::move(outcome));
 }

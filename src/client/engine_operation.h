@@ -45,6 +45,7 @@ class EngineOperation : public std::enable_shared_from_this<EngineOperation> {
 
  private:
   void Kick();
+  void SendCancel(std::function<void(Status)> done);
   void SendPending();
   void OnAnswer(StatusOr<HttpResponse> answer);
   // Sends `request` through the client's transport: the engine's libcurl, or a transport the
@@ -67,6 +68,9 @@ class EngineOperation : public std::enable_shared_from_this<EngineOperation> {
   std::uint64_t generation_ = 0;  // bumped to invalidate a scheduled timer
   std::uint64_t transfer_ = 0;    // the poll in flight, 0 if none
   bool finished_ = false;         // the completion has run
+  // A Cancel() that came before the start was answered: sent once it is.
+  std::function<void(Status)> deferred_cancel_;
+  bool cancel_deferred_ = false;
 };
 
 }  // namespace lro::internal

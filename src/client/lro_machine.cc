@@ -218,10 +218,19 @@ LroMachine::LroMachine(HttpRequest initial, MachineConfig config, Instant now)
 }
 
 LroMachine LroMachine::ForMonitor(std::string monitor_url, MachineConfig config, Instant now) {
+  const PollingMode forced = config.options.mode;
   LroMachine machine(HttpRequest{"GET", monitor_url, {}, {}}, std::move(config), now);
-  // ARM Location polling reads a Fabric or Azure monitor too: a 200 with a known status turns
-  // it into a status monitor (SPEC §3, step 4).
-  machine.mode_ = Mode::kLocation;
+  // Unless told which kind of monitor this is, read it as ARM Location polling, which reads a
+  // Fabric or Azure monitor too: a 200 with a known status turns it into a status monitor
+  // (SPEC §3, step 4).
+  switch (forced) {
+    case PollingMode::kOperationLocation: machine.mode_ = Mode::kOperationLocation; break;
+    case PollingMode::kAzureAsyncOperation: machine.mode_ = Mode::kAzureAsyncOperation; break;
+    case PollingMode::kFabric: machine.mode_ = Mode::kFabric; break;
+    case PollingMode::kBody: machine.mode_ = Mode::kBody; break;
+    case PollingMode::kAuto:
+    case PollingMode::kLocation: machine.mode_ = Mode::kLocation; break;
+  }
   machine.phase_ = Phase::kPolling;
   machine.monitor_url_ = std::move(monitor_url);
   machine.immediate_ = false;
@@ -496,7 +505,7 @@ void LroMachine::OnInitialResponse(const HttpResponse& response, Instant now) {
   }
 
   // The initial body may already say the operation is over: then nothing is polled.
-  if (body_status && body_status->terminal() && status != 202) {
+  if (body_status && body_status->terminal()) {
     mode_ = mode;
     state_.status = *body_status;
     Debug("initial response already terminal: " + body_status->raw);
@@ -515,7 +524,8 @@ void LroMachine::StartPolling(Mode mode, std::string monitor_url, const HttpResp
   mode_ = mode;
   phase_ = Phase::kPolling;
   monitor_url_ = std::move(monitor_url);
-  state_.status = LroStatus{StatusKind::kRunning, "NotStarted", true};
+  // Until the service reports a status, there is none to show: raw stays empty.
+  state_.status = LroStatus{StatusKind::kRunning, "", true};
   if (auto body = ParseBody(response.body)) {
     if (auto status = BodyStatus(*body)) state_.status = *status;
   }
@@ -900,7 +910,8 @@ StatusOr<LroMachine> LroMachine::FromResumeToken(std::string_view token, Machine
   machine.location_ = fields->location;
   machine.final_url_ = fields->final_url;
   machine.api_version_ = fields->api_version;
-  machine.state_.status = ClassifyStatus(fields->status.empty() ? "NotStarted" : fields->status);
+  machine.state_.status =
+      fields->status.empty() ? LroStatus{StatusKind::kRunning, "", true} : ClassifyStatus(fields->status);
   machine.immediate_ = false;
   if (fields->phase == "done") {
     machine.phase_ = Phase::kDone;

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <utility>
+
+#include "client/deadline_watchdog.h"
 
 namespace lro {
 
@@ -97,9 +100,27 @@ StatusOr<Result> Poller::Wait(const WaitOptions& options) {
   auto on_caller = options.cancel.OnCancel([linked] { linked.Cancel(); });
   auto on_stop = impl_->stop.token().OnCancel([linked] { linked.Cancel(); });
   const CancellationToken token = linked.token();
+  // On the real clock, the deadline also ends a request in flight. (A test's fake clock moves
+  // only when slept on, so there the deadline is checked between steps.)
+  std::optional<internal::ScopedDeadline> watchdog;
+  const bool real_clock = impl_->clock == SystemClock();
+  if (options.timeout && real_clock) {
+    watchdog.emplace(std::chrono::steady_clock::now() + *options.timeout,
+                     [linked] { linked.Cancel(); });
+  }
+  auto deadline_exceeded = [] {
+    return Status(StatusCode::kDeadlineExceeded,
+                  "the local deadline passed before the operation finished");
+  };
+  auto interrupted = [&]() -> Status {
+    if (!impl_->stop.cancelled() && !options.cancel.cancelled() && clock.Now() >= deadline) {
+      return deadline_exceeded();
+    }
+    return impl_->Interrupted(options.cancel);
+  };
 
   while (true) {
-    if (token.cancelled()) return impl_->Interrupted(options.cancel);
+    if (token.cancelled()) return interrupted();
     MonotonicTime next;
     {
       std::lock_guard lock(impl_->operation_mutex);
@@ -107,21 +128,17 @@ StatusOr<Result> Poller::Wait(const WaitOptions& options) {
       next = impl_->operation->next_poll_at();
     }
     if (next > deadline) {
-      if (!clock.SleepUntil(deadline, token)) return impl_->Interrupted(options.cancel);
-      return Status(StatusCode::kDeadlineExceeded,
-                    "the local deadline passed before the operation finished");
+      if (!clock.SleepUntil(deadline, token)) return interrupted();
+      return deadline_exceeded();
     }
     if (next > clock.Now() && !clock.SleepUntil(next, token)) {
-      return impl_->Interrupted(options.cancel);
+      return interrupted();
     }
     std::lock_guard lock(impl_->operation_mutex);
     const Status status = impl_->PollLocked(token);
-    if (status.code() == StatusCode::kCancelled) return impl_->Interrupted(options.cancel);
+    if (status.code() == StatusCode::kCancelled) return interrupted();
     if (impl_->operation->done()) return impl_->operation->outcome();
-    if (clock.Now() >= deadline) {
-      return Status(StatusCode::kDeadlineExceeded,
-                    "the local deadline passed before the operation finished");
-    }
+    if (clock.Now() >= deadline) return deadline_exceeded();
   }
 }
 

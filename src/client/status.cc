@@ -30,7 +30,8 @@ std::string Status::ToString() const {
     if (!extra.empty()) extra += ", ";
     extra += part;
   };
-  if (http_status_ != 0) add("HTTP " + std::to_string(http_status_));
+  const std::string http = "HTTP " + std::to_string(http_status_);
+  if (http_status_ != 0 && message_.find(http) == std::string::npos) add(http);
   if (service_error_) {
     if (!service_error_->code.empty()) add("code " + service_error_->code);
     if (!service_error_->request_id.empty()) add("request id " + service_error_->request_id);

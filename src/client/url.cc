@@ -61,6 +61,13 @@ StatusOr<std::string> ResolveUrl(std::string_view base, std::string_view referen
   }
   resolved.normalize_scheme();
   resolved.normalize_authority();
+  // RFC 3986 §5.2.4: ".." segments that would climb above the root are dropped.
+  std::string path(resolved.encoded_path());
+  if (path.starts_with("/..")) {
+    while (path.starts_with("/../") || path == "/..") path.erase(0, 3);
+    if (path.empty()) path = "/";
+    resolved.set_encoded_path(path);
+  }
   return std::string(resolved.buffer());
 }
 
