@@ -3,14 +3,14 @@
 // event loop per thread (each thread owns a SO_REUSEPORT listener) and a hand-written request
 // parser that only reads what the routes need.
 //
-//   PUT|POST|PATCH <any path>  -> 202, Operation-Location: http://HOST:PORT/ops/<n>, Retry-After: 0
-//   GET /ops/<n>               -> 200 {"status":"Running"} (Retry-After: 0) the first K times,
+//   PUT|POST|PATCH <any path>  -> 202, Operation-Location: http://HOST:PORT/ops/<n>, Retry-After: S
+//   GET /ops/<n>               -> 200 {"status":"Running"} (Retry-After: S) the first K times,
 //                                 then {"status":"Succeeded","result":{"ok":true}}
 //   GET /plain                 -> 200 {"status":"Running"} (the raw floor's request)
 //   GET /stats                 -> 200 {"requests":R,"operations":O}
 //
-// So one operation costs 1 + K + 1 requests. On SIGINT/SIGTERM it prints the same counters and its
-// own CPU time as one JSON line on stdout, then exits.
+// S is --retry-after (default 0). So one operation costs 1 + K + 1 requests. On SIGINT/SIGTERM it
+// prints the same counters and its own CPU time as one JSON line on stdout, then exits.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -52,6 +52,7 @@ constexpr std::string_view kSucceededBody = R"({"status":"Succeeded","result":{"
 [[noreturn]] void Usage(const char* message) {
   std::fprintf(stderr,
                "lro_bench_server: %s\nusage: lro_bench_server --listen HOST:PORT --running K "
+               "[--retry-after S] "
                "[--threads T] [--port-file FILE] [--max-operations M]\n",
                message);
   std::exit(2);
@@ -132,6 +133,7 @@ class OperationTable {
 struct Shared {
   OperationTable operations;
   std::string operation_location_prefix;           // "Operation-Location: http://HOST:PORT/ops/"
+  std::string retry_after;                         // "Retry-After: S\r\n" (--retry-after)
   std::vector<std::atomic<std::uint64_t>> served;  // requests answered, one slot per thread
 
   std::uint64_t TotalServed() const {
@@ -372,7 +374,9 @@ class Worker {
       out.append("HTTP/1.1 202 Accepted\r\n");
       out.append(shared_.operation_location_prefix);
       AppendNumber(out, *id);
-      out.append("\r\nRetry-After: 0\r\nContent-Length: 0\r\n");
+      out.append("\r\n");
+      out.append(shared_.retry_after);
+      out.append("Content-Length: 0\r\n");
       if (conn.close_after_write) out.append("Connection: close\r\n");
       out.append("\r\n");
       return;
@@ -386,7 +390,7 @@ class Worker {
       auto id = ParseInt<std::uint64_t>(path.substr(kOps.size()));
       switch (id ? shared_.operations.Poll(*id) : OperationTable::PollResult::kUnknown) {
         case OperationTable::PollResult::kRunning:
-          Respond(conn, "200 OK", "Retry-After: 0\r\n", kRunningBody);
+          Respond(conn, "200 OK", shared_.retry_after, kRunningBody);
           return;
         case OperationTable::PollResult::kSucceeded:
           Respond(conn, "200 OK", {}, kSucceededBody);
@@ -477,6 +481,7 @@ int main(int argc, char** argv) {
   std::size_t threads = 1;
   std::size_t max_operations = std::size_t{1} << 24;
   std::string port_file;
+  std::uint32_t retry_after = 0;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (i + 1 >= argc) Usage("missing value");
@@ -494,6 +499,10 @@ int main(int argc, char** argv) {
       auto parsed = ParseInt<std::size_t>(value);
       if (!parsed || *parsed == 0) Usage("bad --max-operations");
       max_operations = *parsed;
+    } else if (arg == "--retry-after") {
+      auto parsed = ParseInt<std::uint32_t>(value);
+      if (!parsed || *parsed > 3600) Usage("bad --retry-after");
+      retry_after = *parsed;
     } else if (arg == "--port-file") {
       port_file = value;
     } else {
@@ -524,6 +533,7 @@ int main(int argc, char** argv) {
 
   Shared shared{OperationTable(max_operations, *running),
                 {},
+                "Retry-After: " + std::to_string(retry_after) + "\r\n",
                 std::vector<std::atomic<std::uint64_t>>(threads)};
   std::string public_host = host == "0.0.0.0" ? "127.0.0.1" : host;
   shared.operation_location_prefix =

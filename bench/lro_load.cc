@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
   app.add_option("--count", count, "Number of operations")->check(CLI::PositiveNumber);
   app.add_option("--method", method, "Method of the initial request");
   app.add_option("--body", body, "JSON body of the initial request");
-  app.add_option("--threads", threads, "Engine threads (one engine each)")->check(CLI::Range(1, 64));
+  app.add_option("--threads", threads, "Engine threads (one engine each)")
+      ->check(CLI::Range(1, 64));
   app.add_option("--connections", connections, "Connections per host and engine")
       ->check(CLI::Range(1, 4096));
   app.add_flag("--lateness", lateness, "Report how late polls fire after their due time");

@@ -99,7 +99,7 @@ void AddDetailLines(const ServiceError& error, const std::string& indent,
 
 std::string DescribeError(const Status& status) {
   const std::string family = Family(status.code());
-  const std::optional<ServiceError>& service = status.service_error();
+  const auto& service = status.service_error();
   std::string what;
   if (service && (!service->code.empty() || !service->message.empty())) {
     what = CodeAndMessage(*service);

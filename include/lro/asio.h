@@ -45,10 +45,10 @@ auto AsyncRun(Client& client, Request request, OperationOptions options, Complet
               auto executor = work.get_executor();
               // The handler is consumed on its own executor; the copies left here hold only
               // a moved-from shell.
-              boost::asio::post(executor,
-                                [handler = std::move(shared), outcome = std::move(outcome)]() mutable {
-                                  std::move (*handler)(std::move(outcome));
-                                });
+              boost::asio::post(
+                  executor, [handler = std::move(shared), outcome = std::move(outcome)]() mutable {
+                    std::move (*handler)(std::move(outcome));
+                  });
               work.reset();
             },
             arguments->second);

@@ -27,7 +27,7 @@ struct EngineOptions {
   // Requests in flight across all hosts at most; more wait in a queue, holding no curl
   // handle and no socket. Together these keep 100,000 operations within a process's
   // open-file limit.
-  int max_requests_in_flight = 1024;
+  int max_requests_in_flight = 64;
   // Timeouts, body cap, HTTP/2, CA file, user agent: as for the blocking transport.
   CurlTransportOptions transport;
 };
@@ -73,7 +73,7 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   struct Stats {
-    std::uint64_t requests = 0;           // requests completed (any answer or transport error)
+    std::uint64_t requests = 0;  // requests completed (any answer or transport error)
     std::uint64_t operations_running = 0;
     int requests_in_flight = 0;
     int requests_queued = 0;

@@ -30,6 +30,8 @@ struct HttpRequest {
   std::string url;     // absolute
   Headers headers;
   std::string body;
+
+  friend bool operator==(const HttpRequest&, const HttpRequest&) = default;
 };
 
 struct HttpResponse {

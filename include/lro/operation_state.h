@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "lro/boxed_optional.h"
 #include "lro/service_error.h"
 
 namespace lro {
@@ -48,7 +49,7 @@ struct OperationState {
   std::optional<int> percent_complete;  // 0–100 when the service reports it
   std::optional<Timestamp> created;
   std::optional<Timestamp> last_updated;
-  std::optional<ServiceError> error;  // set when the operation failed or was canceled with one
+  BoxedOptional<ServiceError> error;  // set when the operation failed or was canceled with one
 
   [[nodiscard]] bool done() const { return status.terminal(); }
   friend bool operator==(const OperationState&, const OperationState&) = default;

@@ -34,6 +34,8 @@ struct PollingPolicy {
   // Upper bound on a server's hint: larger (or unparseable-as-huge) values are clamped.
   milliseconds max_server_delay{3'600'000};
 
+  friend bool operator==(const PollingPolicy&, const PollingPolicy&) = default;
+
   static PollingPolicy Fixed(milliseconds interval) {
     PollingPolicy p;
     p.initial = interval;
@@ -55,34 +57,36 @@ struct RetryPolicy {
   double multiplier = 2.0;
   milliseconds max{30'000};
   double jitter = 0.2;
+
+  friend bool operator==(const RetryPolicy&, const RetryPolicy&) = default;
 };
 
 // How an operation's polling convention is chosen (SPEC §3).
 enum class PollingMode {
-  kAuto,               // detect from the initial response
-  kOperationLocation,  // Azure data plane status monitor
+  kAuto,                 // detect from the initial response
+  kOperationLocation,    // Azure data plane status monitor
   kAzureAsyncOperation,  // ARM status monitor
-  kFabric,             // Fabric status monitor (Location / x-ms-operation-id)
-  kLocation,           // ARM Location polling
-  kBody,               // provisioningState on the original URL (PUT/PATCH)
+  kFabric,               // Fabric status monitor (Location / x-ms-operation-id)
+  kLocation,             // ARM Location polling
+  kBody,                 // provisioningState on the original URL (PUT/PATCH)
 };
 
 // Where the result of a POST lives (OpenAPI x-ms-long-running-operation-options, SPEC §5).
 enum class FinalStateVia {
-  kDefault,             // SPEC §5 defaults per method
-  kLocation,            // GET the latest Location
-  kOriginalUri,         // GET the original URL
-  kAzureAsyncOperation, // the terminal monitor body is the result
-  kOperationLocation,   // the terminal monitor body is the result
+  kDefault,              // SPEC §5 defaults per method
+  kLocation,             // GET the latest Location
+  kOriginalUri,          // GET the original URL
+  kAzureAsyncOperation,  // the terminal monitor body is the result
+  kOperationLocation,    // the terminal monitor body is the result
 };
 
 // How Cancel() reaches the service (SPEC §7).
 enum class CancelStyle {
-  kAuto,             // POST {monitor}:cancel for status-monitor modes; unsupported otherwise
+  kAuto,               // POST {monitor}:cancel for status-monitor modes; unsupported otherwise
   kPostMonitorCancel,  // POST {monitor}:cancel (Azure; Google; lrod)
-  kDeleteMonitor,    // DELETE {monitor} (Graph / architecture guidance)
-  kCustom,           // options.cancel_request
-  kNone,             // the service has no cancel: Cancel() → kFailedPrecondition
+  kDeleteMonitor,      // DELETE {monitor} (Graph / architecture guidance)
+  kCustom,             // options.cancel_request
+  kNone,               // the service has no cancel: Cancel() → kFailedPrecondition
 };
 
 // Options of one operation. The defaults follow SPEC; change them for a service that
@@ -105,6 +109,8 @@ struct OperationOptions {
   // Override the client's policies for this operation.
   std::optional<PollingPolicy> polling;
   std::optional<RetryPolicy> retry;
+
+  friend bool operator==(const OperationOptions&, const OperationOptions&) = default;
 };
 
 // Supplies credential headers (e.g. {"Authorization", "Bearer …"}) for each request that may

@@ -7,6 +7,7 @@
 #include <utility>
 #include <variant>
 
+#include "lro/boxed_optional.h"
 #include "lro/service_error.h"
 
 namespace lro {
@@ -66,7 +67,7 @@ class Status {
   }
 
   // The service's own error, when it sent one.
-  [[nodiscard]] const std::optional<ServiceError>& service_error() const { return service_error_; }
+  [[nodiscard]] const BoxedOptional<ServiceError>& service_error() const { return service_error_; }
   Status& set_service_error(ServiceError error) {
     service_error_ = std::move(error);
     return *this;
@@ -87,7 +88,7 @@ class Status {
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
   int http_status_ = 0;
-  std::optional<ServiceError> service_error_;
+  BoxedOptional<ServiceError> service_error_;
 };
 
 // Thrown by StatusOr<T>::value() when it holds an error: reading a value that is not

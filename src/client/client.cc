@@ -15,6 +15,8 @@ struct Client::Shared {
   ClientOptions options;
   std::mutex seed_mutex;
   std::mt19937_64 seeds;
+  std::mutex config_mutex;
+  internal::SharedMachineConfig last_config;
 
   std::mutex engine_mutex;
   std::shared_ptr<Engine> engine;
@@ -25,17 +27,26 @@ struct Client::Shared {
     return *engine;
   }
 
-  internal::MachineConfig ConfigFor(const OperationOptions& operation_options) {
-    internal::MachineConfig config;
-    config.options = operation_options;
-    config.polling = operation_options.polling.value_or(options.polling);
-    config.retry = operation_options.retry.value_or(options.retry);
-    config.allowed_credential_hosts = options.allowed_credential_hosts;
-    config.sensitive_headers = options.sensitive_headers;
-    config.logger = context->logger;
+  // The configuration of operations started with `operation_options`: shared with the
+  // previous operation when the options are the same (the usual case), so that 100,000
+  // operations hold one copy.
+  internal::SharedMachineConfig ConfigFor(const OperationOptions& operation_options) {
+    std::lock_guard lock(config_mutex);
+    if (last_config && last_config->options == operation_options) return last_config;
+    auto config = std::make_shared<internal::MachineConfig>();
+    config->options = operation_options;
+    config->polling = operation_options.polling.value_or(options.polling);
+    config->retry = operation_options.retry.value_or(options.retry);
+    config->allowed_credential_hosts = options.allowed_credential_hosts;
+    config->sensitive_headers = options.sensitive_headers;
+    config->logger = context->logger;
+    last_config = std::move(config);
+    return last_config;
+  }
+
+  std::uint64_t NextSeed() {
     std::lock_guard lock(seed_mutex);
-    config.seed = seeds();
-    return config;
+    return seeds();
   }
 
   internal::Instant Now() const {
@@ -63,7 +74,8 @@ class FailedOperation final : public Operation {
   [[nodiscard]] StatusOr<Result> outcome() const override { return error_; }
   Status Cancel(const CancellationToken&) override { return Status(); }
   [[nodiscard]] StatusOr<std::string> ResumeToken() const override {
-    return Status(StatusCode::kFailedPrecondition, "the operation never started: " + error_.message());
+    return Status(StatusCode::kFailedPrecondition,
+                  "the operation never started: " + error_.message());
   }
 
  private:
@@ -92,15 +104,16 @@ Poller Client::Start(const Request& request, const OperationOptions& options,
     return Poller(std::make_unique<FailedOperation>(std::move(valid)), shared_->context->clock);
   }
   if (options.cancel_style == CancelStyle::kCustom &&
-      (!options.cancel_request || !internal::ValidateAbsoluteUrl(options.cancel_request->url).ok())) {
-    return Poller(std::make_unique<FailedOperation>(Status(
-                      StatusCode::kInvalidArgument,
-                      "CancelStyle::kCustom needs a cancel_request with an absolute URL")),
+      (!options.cancel_request ||
+       !internal::ValidateAbsoluteUrl(options.cancel_request->url).ok())) {
+    return Poller(std::make_unique<FailedOperation>(
+                      Status(StatusCode::kInvalidArgument,
+                             "CancelStyle::kCustom needs a cancel_request with an absolute URL")),
                   shared_->context->clock);
   }
   auto operation = std::make_unique<internal::HttpOperation>(
-      shared_->context,
-      internal::LroMachine(request.http(), shared_->ConfigFor(options), shared_->Now()));
+      shared_->context, internal::LroMachine(request.http(), shared_->ConfigFor(options),
+                                             shared_->NextSeed(), shared_->Now()));
   // Send the initial request, retrying where that is safe, before handing out the poller.
   Clock& clock = *shared_->context->clock;
   while (operation->starting()) {
@@ -118,16 +131,15 @@ Poller Client::Start(const Request& request, const OperationOptions& options,
 
 StatusOr<Poller> Client::Resume(std::string_view resume_token, const OperationOptions& options) {
   auto machine = internal::LroMachine::FromResumeToken(resume_token, shared_->ConfigFor(options),
-                                                       shared_->Now());
+                                                       shared_->NextSeed(), shared_->Now());
   if (!machine.ok()) return machine.status();
   return shared_->Make(std::move(*machine));
 }
 
 StatusOr<Poller> Client::Watch(std::string_view monitor_url, const OperationOptions& options) {
   if (Status valid = internal::ValidateAbsoluteUrl(monitor_url); !valid.ok()) return valid;
-  return shared_->Make(internal::LroMachine::ForMonitor(std::string(monitor_url),
-                                                        shared_->ConfigFor(options),
-                                                        shared_->Now()));
+  return shared_->Make(internal::LroMachine::ForMonitor(
+      std::string(monitor_url), shared_->ConfigFor(options), shared_->NextSeed(), shared_->Now()));
 }
 
 }  // namespace lro
@@ -145,7 +157,8 @@ AsyncOperation Client::Launch(internal::LroMachine machine, Completion done,
 
 AsyncOperation Client::StartAsync(const Request& request, Completion done,
                                   const OperationOptions& options, ProgressCallback progress) {
-  internal::LroMachine machine(request.http(), shared_->ConfigFor(options), shared_->Now());
+  internal::LroMachine machine(request.http(), shared_->ConfigFor(options), shared_->NextSeed(),
+                               shared_->Now());
   if (Status valid = internal::ValidateAbsoluteUrl(request.http().url); !valid.ok()) {
     machine.Abandon(std::move(valid));
   }
@@ -156,7 +169,7 @@ StatusOr<AsyncOperation> Client::ResumeAsync(std::string_view resume_token, Comp
                                              const OperationOptions& options,
                                              ProgressCallback progress) {
   auto machine = internal::LroMachine::FromResumeToken(resume_token, shared_->ConfigFor(options),
-                                                       shared_->Now());
+                                                       shared_->NextSeed(), shared_->Now());
   if (!machine.ok()) return machine.status();
   return Launch(std::move(*machine), std::move(done), std::move(progress));
 }

@@ -128,7 +128,7 @@ Status CurlRequest::Cancelled() const {
           request_.method + " to " + HostAndPort(request_.url) + " cancelled"};
 }
 
-Status CurlRequest::Configure(CURL* easy) {
+Status CurlRequest::Configure(CURL* easy, bool fresh) {
   for (const Header& header : request_.headers) {
     if (header.name.empty() || header.name.find_first_of(":\r\n") != std::string::npos ||
         header.value.find_first_of("\r\n") != std::string::npos) {
@@ -136,8 +136,11 @@ Status CurlRequest::Configure(CURL* easy) {
                     "malformed header name or value in request to " + HostAndPort(request_.url));
     }
   }
-  // The request's headers in curl's form, plus overrides of curl's own defaults: no
-  // form-encoded Content-Type nor `Expect: 100-continue` unless the caller sets them.
+  const std::string& method = request_.method;
+  const bool has_body =
+      !request_.body.empty() || method == "POST" || method == "PUT" || method == "PATCH";
+  // The request's headers in curl's form. With a body, curl's own defaults are turned off
+  // unless the caller set them: no form-encoded Content-Type, no `Expect: 100-continue`.
   bool has_content_type = false;
   bool has_expect = false;
   for (const Header& header : request_.headers) {
@@ -147,59 +150,61 @@ Status CurlRequest::Configure(CURL* easy) {
     const std::string line =
         header.value.empty() ? header.name + ";" : header.name + ": " + header.value;
     headers_ = curl_slist_append(headers_, line.c_str());
+    if (headers_ == nullptr) return Status(StatusCode::kInternal, "out of memory");
   }
-  if (!has_content_type) headers_ = curl_slist_append(headers_, "Content-Type:");
-  if (!has_expect) headers_ = curl_slist_append(headers_, "Expect:");
-  if (headers_ == nullptr) return Status(StatusCode::kInternal, "out of memory");
+  if (has_body && !has_content_type) headers_ = curl_slist_append(headers_, "Content-Type:");
+  if (has_body && !has_expect) headers_ = curl_slist_append(headers_, "Expect:");
+  if (has_body && headers_ == nullptr) return Status(StatusCode::kInternal, "out of memory");
 
-  curl_easy_reset(easy);
+  if (fresh) {
+    // What every request of these options shares.
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION,
+                     options_.http2 ? static_cast<long>(CURL_HTTP_VERSION_2TLS)
+                                    : static_cast<long>(CURL_HTTP_VERSION_1_1));
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(options_.connect_timeout.count()));
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
+    if (!options_.user_agent.empty()) {
+      curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    }
+    if (!options_.ca_file.empty()) {
+      curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
+    }
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Capture::OnHeaderLine);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Capture::OnBodyBytes);
+    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &Capture::OnProgress);
+    if (options_.max_body_bytes > 0) {
+      // Fails early when Content-Length announces too much; OnBodyBytes catches the rest.
+      curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
+                       static_cast<curl_off_t>(options_.max_body_bytes));
+    }
+  }
   if (curl_easy_setopt(easy, CURLOPT_URL, request_.url.c_str()) != CURLE_OK) {
     return {StatusCode::kInvalidArgument, "malformed URL"};
   }
-  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION,
-                   options_.http2 ? static_cast<long>(CURL_HTTP_VERSION_2TLS)
-                                  : static_cast<long>(CURL_HTTP_VERSION_1_1));
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(options_.connect_timeout.count()));
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
-  if (!options_.user_agent.empty()) {
-    curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
-  }
-  if (!options_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
-
-  const std::string& method = request_.method;
-  const bool has_body =
-      !request_.body.empty() || method == "POST" || method == "PUT" || method == "PATCH";
+  // The method: every option that selects one is set, so none lingers from a previous request.
+  curl_easy_setopt(easy, CURLOPT_NOBODY, method == "HEAD" ? 1L : 0L);
   if (method == "HEAD") {
-    curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
   } else if (has_body) {
     // POSTFIELDS does not copy: request_.body outlives the transfer.
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(request_.body.size()));
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request_.body.data());
-    if (method != "POST") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method.c_str());
-  } else if (method == "GET") {
-    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method == "POST" ? nullptr : method.c_str());
   } else {
-    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method.c_str());
+    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method == "GET" ? nullptr : method.c_str());
   }
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers_);
-  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Capture::OnHeaderLine);
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, capture_.get());
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Capture::OnBodyBytes);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, capture_.get());
-  curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &Capture::OnProgress);
   curl_easy_setopt(easy, CURLOPT_XFERINFODATA, capture_.get());
-  if (options_.max_body_bytes > 0) {
-    // Fails early when Content-Length announces too much; OnBodyBytes catches the rest.
-    curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
-                     static_cast<curl_off_t>(options_.max_body_bytes));
-  }
   return {};
 }
 
@@ -211,8 +216,8 @@ StatusOr<HttpResponse> CurlRequest::Finish(CURL* easy, CURLcode code) {
     return Status(StatusCode::kProtocolError,
                   "response body exceeds " + std::to_string(options_.max_body_bytes) + " bytes");
   }
-  const std::string host = HostAndPort(request_.url);
   if (code != CURLE_OK) {
+    const std::string host = HostAndPort(request_.url);
     // One line naming the cause and the host; never a header value, user info, path or query.
     const std::string cause = curl_easy_strerror(code);
     switch (code) {
@@ -255,7 +260,7 @@ StatusOr<HttpResponse> CurlRequest::Finish(CURL* easy, CURLcode code) {
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
   if (status < 100 || status > 999) {
     return Status(StatusCode::kProtocolError,
-                  "malformed response from " + host + ": no status code");
+                  "malformed response from " + HostAndPort(request_.url) + ": no status code");
   }
   capture_->response.status = static_cast<int>(status);
   return std::move(capture_->response);

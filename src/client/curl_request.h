@@ -18,16 +18,17 @@ void CurlGlobalInitOnce();
 
 class CurlRequest {
  public:
-  CurlRequest(const CurlTransportOptions& options, HttpRequest request,
-              CancellationToken cancel);
+  CurlRequest(const CurlTransportOptions& options, HttpRequest request, CancellationToken cancel);
   CurlRequest(const CurlRequest&) = delete;
   CurlRequest& operator=(const CurlRequest&) = delete;
   ~CurlRequest();
 
-  // Resets `easy` and sets every option of this request on it; the easy handle then points
-  // into this object, which must outlive the transfer. kInvalidArgument for a request that
-  // cannot be sent (a malformed URL or header).
-  Status Configure(CURL* easy);
+  // Sets every option of this request on `easy`; the handle then points into this object,
+  // which must outlive the transfer. kInvalidArgument for a request that cannot be sent (a
+  // malformed URL or header). `fresh` says the handle is new or reset; a handle that last
+  // carried another CurlRequest of the same options may be passed with fresh == false, and
+  // then only the options that vary per request are set (the others stay from last time).
+  Status Configure(CURL* easy, bool fresh = true);
   // What the transfer's end (`code` from libcurl) means: the response, or kCancelled,
   // kUnavailable (transient), kProtocolError (malformed, over the body cap), kInvalidArgument.
   // Detaches the easy handle from this object.

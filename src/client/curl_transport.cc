@@ -144,7 +144,8 @@ class CurlTransport final : public HttpTransport {
   static StatusOr<HttpResponse> Run(Slot& slot, CurlRequest& call) {
     CURL* easy = slot.easy();
     CURLM* multi = slot.multi();
-    if (Status configured = call.Configure(easy); !configured.ok()) {
+    curl_easy_reset(easy);  // keeps the connections, DNS cache, TLS sessions and share
+    if (Status configured = call.Configure(easy, /*fresh=*/true); !configured.ok()) {
       curl_easy_reset(easy);  // nothing of `call` may stay pointed to by the pooled handle
       return configured;
     }

@@ -52,8 +52,7 @@ bool Digits(std::string_view text, int& out) {
 
 bool ParseClock(std::string_view text, int& h, int& m, int& s) {
   return text.size() == 8 && text[2] == ':' && text[5] == ':' && Digits(text.substr(0, 2), h) &&
-         Digits(text.substr(3, 2), m) && Digits(text.substr(6, 2), s) && h < 24 && m < 60 &&
-         s < 61;
+         Digits(text.substr(3, 2), m) && Digits(text.substr(6, 2), s) && h < 24 && m < 60 && s < 61;
 }
 
 std::vector<std::string_view> Split(std::string_view text, char separator) {
@@ -69,10 +68,10 @@ std::vector<std::string_view> Split(std::string_view text, char separator) {
 
 // Seconds since the epoch: a date as far as year 9999 fits, where system_clock's
 // nanosecond time_point would overflow past 2262.
-std::optional<std::chrono::sys_seconds> Build(int year, int month, int day, int h, int m,
-                                              int s) {
+std::optional<std::chrono::sys_seconds> Build(int year, int month, int day, int h, int m, int s) {
   using namespace std::chrono;
-  const year_month_day date{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)},
+  const year_month_day date{std::chrono::year{year},
+                            std::chrono::month{static_cast<unsigned>(month)},
                             std::chrono::day{static_cast<unsigned>(day)}};
   if (!date.ok()) return std::nullopt;
   return sys_seconds{sys_days{date}} + hours{h} + minutes{m} + seconds{s};
@@ -113,8 +112,8 @@ std::optional<std::chrono::sys_seconds> ParseHttpDateSeconds(std::string_view te
     if (parts.size() == 3 && parts[2] == "GMT") {
       // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT"
       const auto date = Split(parts[0], '-');
-      if (date.size() != 3 || date[0].size() != 2 || !Digits(date[0], day) ||
-          date[2].size() != 2 || !Digits(date[2], year) || !ParseClock(parts[1], h, m, s)) {
+      if (date.size() != 3 || date[0].size() != 2 || !Digits(date[0], day) || date[2].size() != 2 ||
+          !Digits(date[2], year) || !ParseClock(parts[1], h, m, s)) {
         return std::nullopt;
       }
       const int month = MonthIndex(date[1]);
@@ -128,9 +127,8 @@ std::optional<std::chrono::sys_seconds> ParseHttpDateSeconds(std::string_view te
   }
   // asctime: "Sun Nov  6 08:49:37 1994"
   const auto parts = Split(text, ' ');
-  if (parts.size() != 5 || parts[0].size() != 3 || !Digits(parts[2], day) ||
-      parts[2].size() > 2 || !ParseClock(parts[3], h, m, s) || parts[4].size() != 4 ||
-      !Digits(parts[4], year)) {
+  if (parts.size() != 5 || parts[0].size() != 3 || !Digits(parts[2], day) || parts[2].size() > 2 ||
+      !ParseClock(parts[3], h, m, s) || parts[4].size() != 4 || !Digits(parts[4], year)) {
     return std::nullopt;
   }
   const int month = MonthIndex(parts[1]);
@@ -141,12 +139,12 @@ std::optional<std::chrono::sys_seconds> ParseHttpDateSeconds(std::string_view te
 }  // namespace
 
 std::optional<milliseconds> ParseServerDelay(const Headers& headers,
-                                             system_clock::time_point wall_now,
-                                             milliseconds cap) {
+                                             system_clock::time_point wall_now, milliseconds cap) {
   const auto limit = static_cast<std::uint64_t>(std::max<milliseconds::rep>(cap.count(), 0));
   for (const char* name : {"retry-after-ms", "x-ms-retry-after-ms"}) {
     if (auto value = FindHeader(headers, name)) {
-      if (auto ms = ParseCount(*value, limit)) return milliseconds(static_cast<milliseconds::rep>(*ms));
+      if (auto ms = ParseCount(*value, limit))
+        return milliseconds(static_cast<milliseconds::rep>(*ms));
     }
   }
   const auto value = FindHeader(headers, "Retry-After");

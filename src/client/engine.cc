@@ -52,6 +52,9 @@ class EngineImpl {
   void Abort(std::uint64_t id);
   void Schedule(std::shared_ptr<EngineOperation> operation, SteadyTime at,
                 std::uint64_t generation);
+  // Sends `operation`'s pending request as soon as a request slot is free: operations waiting
+  // for one hold a place in a queue, not a built request, a curl handle or a socket.
+  void Admit(std::shared_ptr<EngineOperation> operation);
   void Track(EngineOperation* operation) { running_.insert(operation); }
   void Untrack(EngineOperation* operation) { running_.erase(operation); }
   [[nodiscard]] bool shut_down() const { return shut_down_; }
@@ -102,11 +105,13 @@ class EngineImpl {
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   asio::steady_timer curl_timer_;
+  SteadyTime curl_timer_at_ = SteadyTime::max();  // when the pending curl timer fires
   asio::steady_timer operation_timer_;
   SteadyTime operation_timer_at_ = SteadyTime::max();
   CURLM* multi_ = nullptr;
   std::unordered_map<curl_socket_t, std::shared_ptr<Socket>> sockets_;
   std::deque<std::unique_ptr<Transfer>> queued_;
+  std::deque<std::shared_ptr<EngineOperation>> admitting_;
   std::unordered_map<std::uint64_t, std::unique_ptr<Transfer>> in_flight_;
   std::vector<CURL*> idle_handles_;
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
@@ -166,6 +171,7 @@ void EngineImpl::Shutdown() {
       }
     }
     queued_.clear();
+    admitting_.clear();
     while (!due_.empty()) due_.pop();
     work_.reset();
     io_.stop();
@@ -191,23 +197,43 @@ void EngineImpl::Send(std::uint64_t id, HttpRequest request, Answer answer) {
   StartQueued();
 }
 
+void EngineImpl::Admit(std::shared_ptr<EngineOperation> operation) {
+  const auto limit = static_cast<std::size_t>(options_.max_requests_in_flight);
+  if (admitting_.empty() && in_flight_.size() + queued_.size() < limit) {
+    operation->SendPending();
+    return;
+  }
+  admitting_.push_back(std::move(operation));
+}
+
 void EngineImpl::StartQueued() {
-  while (!queued_.empty() && in_flight_.size() < static_cast<std::size_t>(options_.max_requests_in_flight)) {
+  const auto limit = static_cast<std::size_t>(options_.max_requests_in_flight);
+  // Admitted operations build their requests only now that there is room for them.
+  while (!admitting_.empty() && in_flight_.size() + queued_.size() < limit) {
+    std::shared_ptr<EngineOperation> operation = std::move(admitting_.front());
+    admitting_.pop_front();
+    operation->SendPending();  // queues one request (or none, if the operation ended)
+  }
+  while (!queued_.empty() && in_flight_.size() < limit) {
     std::unique_ptr<Transfer> transfer = std::move(queued_.front());
     queued_.pop_front();
     if (!transfer) continue;  // aborted while queued
+    // A reused handle keeps the options every request of this engine shares.
     CURL* easy = nullptr;
+    bool fresh = false;
     if (!idle_handles_.empty()) {
       easy = idle_handles_.back();
       idle_handles_.pop_back();
     } else {
       easy = curl_easy_init();
+      fresh = true;
     }
     if (easy == nullptr) {
-      Complete(std::move(transfer), Status(StatusCode::kInternal, "libcurl could not allocate a handle"));
+      Complete(std::move(transfer),
+               Status(StatusCode::kInternal, "libcurl could not allocate a handle"));
       continue;
     }
-    if (Status configured = transfer->request->Configure(easy); !configured.ok()) {
+    if (Status configured = transfer->request->Configure(easy, fresh); !configured.ok()) {
       idle_handles_.push_back(easy);
       Complete(std::move(transfer), std::move(configured));
       continue;
@@ -298,12 +324,24 @@ void EngineImpl::Watch(const std::shared_ptr<Socket>& socket, curl_socket_t fd) 
 }
 
 int EngineImpl::OnCurlTimer(CURLM* /*multi*/, long timeout_ms, void* self) {
+  // Calling libcurl back earlier than it asked is harmless (it re-arms), so a pending timer
+  // that fires no later than asked is kept: re-arming costs a timerfd syscall.
   auto* engine = static_cast<EngineImpl*>(self);
-  engine->curl_timer_.cancel();
   if (timeout_ms < 0) return 0;
-  engine->curl_timer_.expires_after(std::chrono::milliseconds(timeout_ms));
+  if (timeout_ms == 0) {
+    // "Now": a post costs no timer syscall, and libcurl asks for this after most transfers.
+    // (Called from within libcurl, so the action must not run inside this callback.)
+    asio::post(engine->io_, [engine] { engine->Action(CURL_SOCKET_TIMEOUT, 0); });
+    return 0;
+  }
+  const SteadyTime at = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  if (engine->curl_timer_at_ <= at) return 0;
+  engine->curl_timer_at_ = at;
+  engine->curl_timer_.expires_at(at);
   engine->curl_timer_.async_wait([engine](const boost::system::error_code& ec) {
-    if (!ec) engine->Action(CURL_SOCKET_TIMEOUT, 0);
+    if (ec) return;  // re-armed earlier, or shut down
+    engine->curl_timer_at_ = SteadyTime::max();
+    engine->Action(CURL_SOCKET_TIMEOUT, 0);
   });
   return 0;
 }
@@ -495,7 +533,7 @@ void EngineOperation::SendCancel(std::function<void(Status)> done) {
 
 void EngineOperation::OnTimer(std::uint64_t generation) {
   if (generation != generation_ || finished_ || transfer_ != 0) return;
-  SendPending();
+  engine_->Admit(shared_from_this());
 }
 
 void EngineOperation::Kick() {
@@ -517,7 +555,7 @@ void EngineOperation::Kick() {
     return;
   }
   if (now_due) {
-    SendPending();
+    engine_->Admit(shared_from_this());
     return;
   }
   ++generation_;
@@ -526,6 +564,7 @@ void EngineOperation::Kick() {
 }
 
 void EngineOperation::SendPending() {
+  if (finished_ || transfer_ != 0) return;  // ended, or already sent, while waiting for a slot
   Outgoing outgoing;
   {
     std::lock_guard lock(mutex_);
@@ -541,9 +580,10 @@ void EngineOperation::SendPending() {
     outgoing.request.headers.insert(outgoing.request.headers.end(), credentials->begin(),
                                     credentials->end());
   }
-  context_->logger.Log(LogLevel::kDebug, std::string(PurposeName(outgoing.purpose)) + ": " +
-                                             outgoing.request.method + " " +
-                                             RedactUrl(outgoing.request.url));
+  context_->logger.LogLazily(LogLevel::kDebug, [&] {
+    return std::string(PurposeName(outgoing.purpose)) + ": " + outgoing.request.method + " " +
+           RedactUrl(outgoing.request.url);
+  });
   const std::uint64_t id = engine_->ReserveId();
   transfer_ = id;
   Dispatch(id, std::move(outgoing.request),
@@ -570,11 +610,11 @@ void EngineOperation::OnAnswer(StatusOr<HttpResponse> answer) {
   transfer_ = 0;  // (a stopped operation's abort lands here too, as kCancelled)
   if (finished_) return;
   if (!answer.ok() && answer.status().code() == StatusCode::kCancelled) return;
-  OperationState state;
-  bool changed = false;
+  std::optional<OperationState> changed;  // only computed for a progress callback
   {
     std::lock_guard lock(mutex_);
-    const OperationState before = machine_.state();
+    std::optional<OperationState> before;
+    if (progress_) before = machine_.state();
     if (!machine_.done()) {
       const Instant now{context_->clock->Now(), context_->clock->WallNow()};
       if (answer.ok()) {
@@ -583,10 +623,9 @@ void EngineOperation::OnAnswer(StatusOr<HttpResponse> answer) {
         machine_.OnTransportError(answer.status(), now);
       }
     }
-    state = machine_.state();
-    changed = !(state == before);
+    if (before && !(*before == machine_.state())) changed = machine_.state();
   }
-  if (changed && progress_) progress_(state);
+  if (changed) progress_(*changed);
   if (cancel_deferred_) {
     bool started = false;
     {

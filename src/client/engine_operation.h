@@ -41,12 +41,13 @@ class EngineOperation : public std::enable_shared_from_this<EngineOperation> {
 
   // Engine thread only.
   void OnTimer(std::uint64_t generation);
+  // Sends the request the operation needs now (the engine calls it when a slot is free).
+  void SendPending();
   void Finish(StatusOr<Result> outcome);
 
  private:
   void Kick();
   void SendCancel(std::function<void(Status)> done);
-  void SendPending();
   void OnAnswer(StatusOr<HttpResponse> answer);
   // Sends `request` through the client's transport: the engine's libcurl, or a transport the
   // client was given (called inline: meant for scripted tests).

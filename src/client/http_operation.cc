@@ -24,8 +24,10 @@ StatusOr<HttpResponse> HttpOperation::Send(const Outgoing& outgoing,
     }
     request.headers.insert(request.headers.end(), credentials->begin(), credentials->end());
   }
-  context_->logger.Log(LogLevel::kDebug, std::string(PurposeName(outgoing.purpose)) + ": " +
-                                             request.method + " " + RedactUrl(request.url));
+  context_->logger.LogLazily(LogLevel::kDebug, [&] {
+    return std::string(PurposeName(outgoing.purpose)) + ": " + request.method + " " +
+           RedactUrl(request.url);
+  });
   return context_->transport->Send(request, cancel);
 }
 

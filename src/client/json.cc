@@ -13,7 +13,8 @@ bool Result::IsJson() const {
   std::string type;
   for (char c : content_type) {
     if (c == ';') break;
-    if (c != ' ' && c != '\t') type += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (c != ' ' && c != '\t')
+      type += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   return type == "application/json" || type == "text/json" ||
          (type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);

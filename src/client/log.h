@@ -15,6 +15,11 @@ class Logger {
   void Log(LogLevel level, const std::string& message) const {
     if (enabled(level)) sink_(level, message);
   }
+  // Builds the message only when it will be logged: hot paths log at kDebug.
+  template <typename MakeMessage>
+  void LogLazily(LogLevel level, MakeMessage&& make_message) const {
+    if (enabled(level)) sink_(level, make_message());
+  }
 
  private:
   LogSink sink_;

@@ -110,8 +110,8 @@ Status HttpFailure(const std::string& what, const HttpResponse& response) {
   status.set_http_status(response.status);
   if (auto error = ServiceErrorFromResponse(response)) {
     const std::string described = Describe(*error);
-    Status detailed(StatusCode::kHttpError, status.message() +
-                                                (described.empty() ? "" : " (" + described + ")"));
+    Status detailed(StatusCode::kHttpError,
+                    status.message() + (described.empty() ? "" : " (" + described + ")"));
     detailed.set_http_status(response.status);
     detailed.set_service_error(std::move(*error));
     return detailed;
@@ -142,7 +142,8 @@ std::string NewUuid(std::uint64_t seed) {
 
 std::string ImfFixdate(std::chrono::system_clock::time_point when) {
   using namespace std::chrono;
-  static constexpr std::array<const char*, 7> kDays{"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
+  static constexpr std::array<const char*, 7> kDays{"Thu", "Fri", "Sat", "Sun",
+                                                    "Mon", "Tue", "Wed"};
   static constexpr std::array<const char*, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   const auto days = floor<std::chrono::days>(when);
@@ -165,44 +166,56 @@ constexpr std::size_t kMaxCookieBytes = 4096;
 
 const char* PurposeName(RequestPurpose purpose) {
   switch (purpose) {
-    case RequestPurpose::kInitial: return "initial request";
-    case RequestPurpose::kPoll: return "poll";
-    case RequestPurpose::kFinalGet: return "result request";
-    case RequestPurpose::kCancel: return "cancel request";
+    case RequestPurpose::kInitial:
+      return "initial request";
+    case RequestPurpose::kPoll:
+      return "poll";
+    case RequestPurpose::kFinalGet:
+      return "result request";
+    case RequestPurpose::kCancel:
+      return "cancel request";
   }
   return "request";
 }
 
 const char* ModeName(Mode mode) {
   switch (mode) {
-    case Mode::kUnknown: return "unknown";
-    case Mode::kNone: return "none";
-    case Mode::kOperationLocation: return "operation-location";
-    case Mode::kAzureAsyncOperation: return "azure-async-operation";
-    case Mode::kFabric: return "fabric";
-    case Mode::kLocation: return "location";
-    case Mode::kBody: return "body";
+    case Mode::kUnknown:
+      return "unknown";
+    case Mode::kNone:
+      return "none";
+    case Mode::kOperationLocation:
+      return "operation-location";
+    case Mode::kAzureAsyncOperation:
+      return "azure-async-operation";
+    case Mode::kFabric:
+      return "fabric";
+    case Mode::kLocation:
+      return "location";
+    case Mode::kBody:
+      return "body";
   }
   return "unknown";
 }
 
-LroMachine::LroMachine(MachineConfig config, Instant now)
+LroMachine::LroMachine(SharedMachineConfig config, std::uint64_t seed, Instant now)
     : config_(std::move(config)),
-      poll_backoff_(config_.polling.initial, config_.polling.multiplier, config_.polling.max,
-                    config_.polling.jitter, config_.seed),
-      retry_backoff_(config_.retry.initial, config_.retry.multiplier, config_.retry.max,
-                     config_.retry.jitter, config_.seed + 1),
+      poll_backoff_(config_->polling.initial, config_->polling.multiplier, config_->polling.max,
+                    config_->polling.jitter, seed),
+      retry_backoff_(config_->retry.initial, config_->retry.multiplier, config_->retry.max,
+                     config_->retry.jitter, seed + 1),
       next_at_(now.mono) {}
 
-LroMachine::LroMachine(HttpRequest initial, MachineConfig config, Instant now)
-    : LroMachine(std::move(config), now) {
+LroMachine::LroMachine(HttpRequest initial, SharedMachineConfig config, std::uint64_t seed,
+                       Instant now)
+    : LroMachine(std::move(config), seed, now) {
   initial_ = std::move(initial);
   initial_origin_ = Origin(initial_.url);
   api_version_ = QueryParameter(initial_.url, "api-version").value_or("");
   for (const auto& header : initial_.headers) {
     const bool sensitive =
         IsBuiltInCredential(header.name) ||
-        std::any_of(config_.sensitive_headers.begin(), config_.sensitive_headers.end(),
+        std::any_of(config_->sensitive_headers.begin(), config_->sensitive_headers.end(),
                     [&](const std::string& name) { return IsOneOf(header.name, {Lower(name)}); });
     if (sensitive) {
       credential_headers_.push_back(header);
@@ -210,26 +223,37 @@ LroMachine::LroMachine(HttpRequest initial, MachineConfig config, Instant now)
       carried_headers_.push_back(header);
     }
   }
-  if (config_.options.add_repeatability_headers && Lower(initial_.method) == "post" &&
+  if (config_->options.add_repeatability_headers && Lower(initial_.method) == "post" &&
       !FindHeader(initial_.headers, "Repeatability-Request-ID")) {
-    initial_.headers.push_back({"Repeatability-Request-ID", NewUuid(config_.seed)});
+    initial_.headers.push_back({"Repeatability-Request-ID", NewUuid(seed)});
     initial_.headers.push_back({"Repeatability-First-Sent", ImfFixdate(now.wall)});
   }
 }
 
-LroMachine LroMachine::ForMonitor(std::string monitor_url, MachineConfig config, Instant now) {
-  const PollingMode forced = config.options.mode;
-  LroMachine machine(HttpRequest{"GET", monitor_url, {}, {}}, std::move(config), now);
+LroMachine LroMachine::ForMonitor(std::string monitor_url, SharedMachineConfig config,
+                                  std::uint64_t seed, Instant now) {
+  const PollingMode forced = config->options.mode;
+  LroMachine machine(HttpRequest{"GET", monitor_url, {}, {}}, std::move(config), seed, now);
   // Unless told which kind of monitor this is, read it as ARM Location polling, which reads a
   // Fabric or Azure monitor too: a 200 with a known status turns it into a status monitor
   // (SPEC §3, step 4).
   switch (forced) {
-    case PollingMode::kOperationLocation: machine.mode_ = Mode::kOperationLocation; break;
-    case PollingMode::kAzureAsyncOperation: machine.mode_ = Mode::kAzureAsyncOperation; break;
-    case PollingMode::kFabric: machine.mode_ = Mode::kFabric; break;
-    case PollingMode::kBody: machine.mode_ = Mode::kBody; break;
+    case PollingMode::kOperationLocation:
+      machine.mode_ = Mode::kOperationLocation;
+      break;
+    case PollingMode::kAzureAsyncOperation:
+      machine.mode_ = Mode::kAzureAsyncOperation;
+      break;
+    case PollingMode::kFabric:
+      machine.mode_ = Mode::kFabric;
+      break;
+    case PollingMode::kBody:
+      machine.mode_ = Mode::kBody;
+      break;
     case PollingMode::kAuto:
-    case PollingMode::kLocation: machine.mode_ = Mode::kLocation; break;
+    case PollingMode::kLocation:
+      machine.mode_ = Mode::kLocation;
+      break;
   }
   machine.phase_ = Phase::kPolling;
   machine.monitor_url_ = std::move(monitor_url);
@@ -239,18 +263,13 @@ LroMachine LroMachine::ForMonitor(std::string monitor_url, MachineConfig config,
 
 Outgoing LroMachine::PendingRequest() const {
   switch (phase_) {
-    case Phase::kInitial: return Outgoing{initial_, RequestPurpose::kInitial, true};
-    case Phase::kPolling: {
-      Outgoing out{BuildRequest("GET", monitor_url_), RequestPurpose::kPoll, false};
-      out.may_carry_credentials = MayReceiveCredentials(initial_.url, out.request.url,
-                                                        config_.allowed_credential_hosts);
-      return out;
-    }
+    case Phase::kInitial:
+      return Outgoing{initial_, RequestPurpose::kInitial, true};
+    case Phase::kPolling:
     case Phase::kFinalGet:
     case Phase::kDone: {
-      Outgoing out{BuildRequest("GET", final_url_), RequestPurpose::kFinalGet, false};
-      out.may_carry_credentials = MayReceiveCredentials(initial_.url, out.request.url,
-                                                        config_.allowed_credential_hosts);
+      Outgoing out{BuildRequest("GET", TargetUrl()), CurrentPurpose(), false};
+      out.may_carry_credentials = CredentialsAllowed(out.request.url);
       return out;
     }
   }
@@ -258,14 +277,15 @@ Outgoing LroMachine::PendingRequest() const {
 }
 
 HttpRequest LroMachine::BuildRequest(std::string method, std::string url) const {
-  if (config_.options.propagate_api_version && !api_version_.empty()) {
+  if (config_->options.propagate_api_version && !api_version_.empty()) {
     url = WithQueryParameterIfAbsent(url, "api-version", api_version_);
   }
   HttpRequest request{std::move(method), std::move(url), carried_headers_, {}};
-  if (MayReceiveCredentials(initial_.url, request.url, config_.allowed_credential_hosts)) {
+  if (!credential_headers_.empty() && CredentialsAllowed(request.url)) {
     request.headers.insert(request.headers.end(), credential_headers_.begin(),
                            credential_headers_.end());
   }
+  if (cookies_.empty()) return request;
   if (auto jar = cookies_.find(Host(request.url)); jar != cookies_.end() && !jar->second.empty()) {
     std::string cookie;
     for (const auto& [name, value] : jar->second) {
@@ -277,25 +297,68 @@ HttpRequest LroMachine::BuildRequest(std::string method, std::string url) const 
   return request;
 }
 
-std::string LroMachine::CurrentRequestUrl() const { return PendingRequest().request.url; }
+const std::string& LroMachine::TargetUrl() const {
+  switch (phase_) {
+    case Phase::kInitial:
+      return initial_.url;
+    case Phase::kPolling:
+      return monitor_url_;
+    case Phase::kFinalGet:
+    case Phase::kDone:
+      break;
+  }
+  return final_url_;
+}
+
+RequestPurpose LroMachine::CurrentPurpose() const {
+  switch (phase_) {
+    case Phase::kInitial:
+      return RequestPurpose::kInitial;
+    case Phase::kPolling:
+      return RequestPurpose::kPoll;
+    case Phase::kFinalGet:
+    case Phase::kDone:
+      break;
+  }
+  return RequestPurpose::kFinalGet;
+}
+
+bool LroMachine::CredentialsAllowed(const std::string& url) const {
+  // The common case without parsing: a URL on the initial origin, spelled as it was.
+  if (url.size() > initial_origin_.size() &&
+      url.compare(0, initial_origin_.size(), initial_origin_) == 0 &&
+      (url[initial_origin_.size()] == '/' || url[initial_origin_.size()] == '?')) {
+    return true;
+  }
+  return MayReceiveCredentials(initial_.url, url, config_->allowed_credential_hosts);
+}
 
 void LroMachine::OnResponse(const HttpResponse& response, Instant now) {
-  const std::string request_url = CurrentRequestUrl();
+  const std::string& request_url = TargetUrl();
   RecordCookies(response.headers, request_url);
-  Debug(std::string("response to ") + PurposeName(PendingRequest().purpose) + ": HTTP " +
-        std::to_string(response.status) + ", " + std::to_string(response.body.size()) + " bytes");
+  Debug([&] {
+    return std::string(std::string("response to ") + PurposeName(CurrentPurpose()) + ": HTTP " +
+                       std::to_string(response.status) + ", " +
+                       std::to_string(response.body.size()) + " bytes");
+  });
   if (IsTransientHttpStatus(response.status)) {
-    OnTransient("HTTP " + std::to_string(response.status), &response.headers, response.status,
-                now);
+    OnTransient("HTTP " + std::to_string(response.status), &response.headers, response.status, now);
     return;
   }
   consecutive_failures_ = 0;
   retry_backoff_.Reset();
   switch (phase_) {
-    case Phase::kInitial: OnInitialResponse(response, now); break;
-    case Phase::kPolling: OnPollResponse(response, now); break;
-    case Phase::kFinalGet: OnFinalResponse(response, now); break;
-    case Phase::kDone: break;
+    case Phase::kInitial:
+      OnInitialResponse(response, now);
+      break;
+    case Phase::kPolling:
+      OnPollResponse(response, now);
+      break;
+    case Phase::kFinalGet:
+      OnFinalResponse(response, now);
+      break;
+    case Phase::kDone:
+      break;
   }
 }
 
@@ -323,7 +386,7 @@ bool LroMachine::InitialRequestIsRetriable() const {
 
 void LroMachine::OnTransient(const std::string& cause, const Headers* headers, int http_status,
                              Instant now) {
-  const char* purpose = PurposeName(PendingRequest().purpose);
+  const char* purpose = PurposeName(CurrentPurpose());
   if (phase_ == Phase::kInitial && !InitialRequestIsRetriable()) {
     Status error(StatusCode::kUnavailable,
                  std::string(purpose) + " failed: " + cause +
@@ -333,7 +396,7 @@ void LroMachine::OnTransient(const std::string& cause, const Headers* headers, i
     return;
   }
   ++consecutive_failures_;
-  if (consecutive_failures_ >= std::max(config_.retry.max_attempts, 1)) {
+  if (consecutive_failures_ >= std::max(config_->retry.max_attempts, 1)) {
     Status error(StatusCode::kUnavailable, std::string(purpose) + " failed " +
                                                std::to_string(consecutive_failures_) +
                                                " times in a row; last: " + cause);
@@ -342,17 +405,19 @@ void LroMachine::OnTransient(const std::string& cause, const Headers* headers, i
     return;
   }
   std::optional<milliseconds> hint;
-  if (headers != nullptr) hint = ParseServerDelay(*headers, now.wall, config_.polling.max_server_delay);
-  const milliseconds delay = std::max(hint.value_or(retry_backoff_.Next()), config_.polling.floor);
+  if (headers != nullptr)
+    hint = ParseServerDelay(*headers, now.wall, config_->polling.max_server_delay);
+  const milliseconds delay = std::max(hint.value_or(retry_backoff_.Next()), config_->polling.floor);
   next_at_ = now.mono + delay;
   immediate_ = false;
-  config_.logger.Log(LogLevel::kWarning, std::string(purpose) + " failed: " + cause + "; retry " +
-                                             std::to_string(consecutive_failures_) + "/" +
-                                             std::to_string(config_.retry.max_attempts - 1) +
-                                             " in " + std::to_string(delay.count()) + " ms");
+  config_->logger.Log(LogLevel::kWarning, std::string(purpose) + " failed: " + cause + "; retry " +
+                                              std::to_string(consecutive_failures_) + "/" +
+                                              std::to_string(config_->retry.max_attempts - 1) +
+                                              " in " + std::to_string(delay.count()) + " ms");
 }
 
 void LroMachine::RecordCookies(const Headers& headers, const std::string& request_url) {
+  if (!FindHeader(headers, "Set-Cookie")) return;
   const std::string host = Host(request_url);
   if (host.empty()) return;
   for (const auto& header : headers) {
@@ -384,7 +449,7 @@ void LroMachine::RecordLinks(const HttpResponse& response, const std::string& re
     if (resolved.ok()) {
       location_ = *resolved;
     } else {
-      config_.logger.Log(LogLevel::kWarning, "ignoring Location: " + resolved.status().message());
+      config_->logger.Log(LogLevel::kWarning, "ignoring Location: " + resolved.status().message());
     }
   }
 }
@@ -416,9 +481,9 @@ void LroMachine::OnInitialResponse(const HttpResponse& response, Instant now) {
   // The Fabric state URL: Location when given, else built from the operation id.
   auto fabric_monitor = [&]() -> StatusOr<std::string> {
     if (has_location) return location_;
-    const std::string base = config_.options.fabric_base_url.empty()
+    const std::string base = config_->options.fabric_base_url.empty()
                                  ? initial_origin_
-                                 : config_.options.fabric_base_url;
+                                 : config_->options.fabric_base_url;
     std::string id(*operation_id);
     for (char c : id) {
       if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '-' && c != '_' && c != '.') {
@@ -432,7 +497,7 @@ void LroMachine::OnInitialResponse(const HttpResponse& response, Instant now) {
 
   Mode mode = Mode::kNone;
   StatusOr<std::string> monitor = std::string();
-  switch (config_.options.mode) {
+  switch (config_->options.mode) {
     case PollingMode::kAuto:
       if (operation_location) {
         mode = Mode::kOperationLocation;
@@ -489,12 +554,13 @@ void LroMachine::OnInitialResponse(const HttpResponse& response, Instant now) {
 
   if (mode == Mode::kNone) {
     if (status == 202) {
-      Fail(ProtocolError("202 Accepted without a way to poll (no Operation-Location, "
-                         "Azure-AsyncOperation, Location or x-ms-operation-id)"));
+      Fail(
+          ProtocolError("202 Accepted without a way to poll (no Operation-Location, "
+                        "Azure-AsyncOperation, Location or x-ms-operation-id)"));
       return;
     }
     mode_ = Mode::kNone;
-    Debug("finished synchronously: HTTP " + std::to_string(status));
+    Debug([&] { return std::string("finished synchronously: HTTP " + std::to_string(status)); });
     state_.status = LroStatus{StatusKind::kSucceeded, "Succeeded", true};
     if (status == 204 || response.body.empty()) {
       Succeed(Result{false, status, {}, {}});
@@ -508,7 +574,7 @@ void LroMachine::OnInitialResponse(const HttpResponse& response, Instant now) {
   if (body_status && body_status->terminal()) {
     mode_ = mode;
     state_.status = *body_status;
-    Debug("initial response already terminal: " + body_status->raw);
+    Debug([&] { return std::string("initial response already terminal: " + body_status->raw); });
     if (body_status->kind == StatusKind::kSucceeded) {
       Succeed(ResultFrom(response));
     } else {
@@ -529,17 +595,22 @@ void LroMachine::StartPolling(Mode mode, std::string monitor_url, const HttpResp
   if (auto body = ParseBody(response.body)) {
     if (auto status = BodyStatus(*body)) state_.status = *status;
   }
-  Debug(std::string("polling mode ") + ModeName(mode) + ", monitor " + RedactUrl(monitor_url_));
+  Debug([&] {
+    return std::string(std::string("polling mode ") + ModeName(mode) + ", monitor " +
+                       RedactUrl(monitor_url_));
+  });
   ScheduleNextPoll(response.headers, now);
 }
 
 void LroMachine::ScheduleNextPoll(const Headers& headers, Instant now) {
-  const auto hint = ParseServerDelay(headers, now.wall, config_.polling.max_server_delay);
-  const milliseconds delay = std::max(hint.value_or(poll_backoff_.Next()), config_.polling.floor);
+  const auto hint = ParseServerDelay(headers, now.wall, config_->polling.max_server_delay);
+  const milliseconds delay = std::max(hint.value_or(poll_backoff_.Next()), config_->polling.floor);
   next_at_ = now.mono + delay;
   immediate_ = false;
-  Debug("next poll in " + std::to_string(delay.count()) + " ms" +
-        (hint ? " (server asked)" : " (client policy)"));
+  Debug([&] {
+    return std::string("next poll in " + std::to_string(delay.count()) + " ms" +
+                       (hint ? " (server asked)" : " (client policy)"));
+  });
 }
 
 void LroMachine::OnPollResponse(const HttpResponse& response, Instant now) {
@@ -550,7 +621,7 @@ void LroMachine::OnPollResponse(const HttpResponse& response, Instant now) {
     return;
   }
   // A status monitor may move: follow the latest Operation-Location / Azure-AsyncOperation.
-  const char* moving_header = mode_ == Mode::kOperationLocation    ? "Operation-Location"
+  const char* moving_header = mode_ == Mode::kOperationLocation     ? "Operation-Location"
                               : mode_ == Mode::kAzureAsyncOperation ? "Azure-AsyncOperation"
                                                                     : nullptr;
   if (moving_header != nullptr) {
@@ -576,7 +647,10 @@ void LroMachine::OnPollResponse(const HttpResponse& response, Instant now) {
       if (body) {
         if (auto status = StringField(*body, "status"); status && ClassifyStatus(*status).known) {
           // A Fabric state endpoint whose id header a proxy stripped (SPEC §3, step 4).
-          Debug("Location answers with an LRO status: reading it as a status monitor");
+          Debug([&] {
+            return std::string(
+                "Location answers with an LRO status: reading it as a status monitor");
+          });
           mode_ = Mode::kFabric;
           OnMonitorBody(response, *body, now);
           return;
@@ -602,11 +676,11 @@ void LroMachine::OnPollResponse(const HttpResponse& response, Instant now) {
         return;
       }
       const auto state = ProvisioningState(*body);
-      state_.status = state ? ClassifyStatus(*state) : LroStatus{StatusKind::kSucceeded,
-                                                                  "Succeeded", true};
+      state_.status =
+          state ? ClassifyStatus(*state) : LroStatus{StatusKind::kSucceeded, "Succeeded", true};
       if (!state_.status.known) {
-        config_.logger.Log(LogLevel::kInfo, "unknown provisioningState '" + state_.status.raw +
-                                                "': polling on");
+        config_->logger.Log(LogLevel::kInfo,
+                            "unknown provisioningState '" + state_.status.raw + "': polling on");
       }
       if (state_.status.kind == StatusKind::kSucceeded) {
         Succeed(ResultFrom(response));
@@ -617,7 +691,8 @@ void LroMachine::OnPollResponse(const HttpResponse& response, Instant now) {
       }
       return;
     }
-    default: break;
+    default:
+      break;
   }
 
   // Status monitor modes.
@@ -653,11 +728,13 @@ void LroMachine::OnMonitorBody(const HttpResponse& response, const boost::json::
   const LroStatus previous = state_.status;
   state_.status = ClassifyStatus(status->get_string());
   if (!state_.status.known && state_.status.raw != previous.raw) {
-    config_.logger.Log(LogLevel::kInfo, "unknown status '" + state_.status.raw + "': polling on");
+    config_->logger.LogLazily(
+        LogLevel::kInfo, [&] { return "unknown status '" + state_.status.raw + "': polling on"; });
   }
   if (const auto* percent = Field(body, "percentComplete")) {
     if (percent->is_int64()) {
-      state_.percent_complete = static_cast<int>(std::clamp<std::int64_t>(percent->get_int64(), 0, 100));
+      state_.percent_complete =
+          static_cast<int>(std::clamp<std::int64_t>(percent->get_int64(), 0, 100));
     } else if (percent->is_uint64()) {
       state_.percent_complete = 100;
     } else if (percent->is_double()) {
@@ -666,10 +743,10 @@ void LroMachine::OnMonitorBody(const HttpResponse& response, const boost::json::
       state_.percent_complete.reset();
     }
   }
-  for (auto [key, target] : {std::pair{"createdTimeUtc", &state_.created},
-                             std::pair{"createdDateTime", &state_.created},
-                             std::pair{"lastUpdatedTimeUtc", &state_.last_updated},
-                             std::pair{"lastUpdatedDateTime", &state_.last_updated}}) {
+  for (auto [key, target] :
+       {std::pair{"createdTimeUtc", &state_.created}, std::pair{"createdDateTime", &state_.created},
+        std::pair{"lastUpdatedTimeUtc", &state_.last_updated},
+        std::pair{"lastUpdatedDateTime", &state_.last_updated}}) {
     if (auto text = StringField(body, key)) {
       if (auto time = ParseTimestamp(*text)) *target = *time;
     }
@@ -692,8 +769,7 @@ void LroMachine::OnMonitorBody(const HttpResponse& response, const boost::json::
   }
 }
 
-void LroMachine::OnTerminalSuccess(const HttpResponse& response,
-                                   const boost::json::value& body) {
+void LroMachine::OnTerminalSuccess(const HttpResponse& response, const boost::json::value& body) {
   // SPEC §5, in order.
   if (auto resource = StringField(body, "resourceLocation")) {
     auto url = ResolveUrl(monitor_url_, *resource);
@@ -726,14 +802,17 @@ void LroMachine::OnTerminalSuccess(const HttpResponse& response,
   const std::string method = Lower(initial_.method);
   std::optional<std::string> final_url;
   if (method == "post") {
-    switch (config_.options.final_state_via) {
+    switch (config_->options.final_state_via) {
       case FinalStateVia::kLocation:
       case FinalStateVia::kDefault:
         if (!location_.empty()) final_url = location_;
         break;
-      case FinalStateVia::kOriginalUri: final_url = initial_.url; break;
+      case FinalStateVia::kOriginalUri:
+        final_url = initial_.url;
+        break;
       case FinalStateVia::kAzureAsyncOperation:
-      case FinalStateVia::kOperationLocation: break;
+      case FinalStateVia::kOperationLocation:
+        break;
     }
   } else if (method == "put" || method == "patch") {
     final_url = initial_.url;
@@ -747,7 +826,7 @@ void LroMachine::OnTerminalSuccess(const HttpResponse& response,
 }
 
 void LroMachine::OnTerminalFailure(const boost::json::value& body) {
-  std::optional<ServiceError> error = state_.error;
+  std::optional<ServiceError> error = state_.error.get();
   if (!error) {
     if (const auto* field = Field(body, "error")) error = ParseErrorObject(*field);
   }
@@ -759,8 +838,8 @@ void LroMachine::OnTerminalFailure(const boost::json::value& body) {
   state_.error = error;
   // Fabric has no Canceled status: a canceled operation is Failed with OperationCanceled
   // (SPEC §9). The caller still learns it was canceled.
-  const bool canceled = state_.status.kind == StatusKind::kCanceled ||
-                        (error && error->code == "OperationCanceled");
+  const bool canceled =
+      state_.status.kind == StatusKind::kCanceled || (error && error->code == "OperationCanceled");
   std::string message = canceled ? "operation canceled" : "operation failed";
   message += " (status " + state_.status.raw + ")";
   if (error) {
@@ -777,7 +856,9 @@ void LroMachine::StartFinalGet(std::string url) {
   final_url_ = std::move(url);
   phase_ = Phase::kFinalGet;
   immediate_ = true;
-  Debug("operation succeeded; fetching the result from " + RedactUrl(final_url_));
+  Debug([&] {
+    return std::string("operation succeeded; fetching the result from " + RedactUrl(final_url_));
+  });
 }
 
 void LroMachine::OnFinalResponse(const HttpResponse& response, Instant /*now*/) {
@@ -797,11 +878,14 @@ void LroMachine::Succeed(Result result) {
   error_ = Status();
   phase_ = Phase::kDone;
   immediate_ = false;
-  Debug("operation done: succeeded" + std::string(result_->has_value ? "" : ", no result"));
+  Debug([&] {
+    return std::string("operation done: succeeded" +
+                       std::string(result_->has_value ? "" : ", no result"));
+  });
 }
 
 void LroMachine::Fail(Status error) {
-  Debug("operation done: " + error.ToString());
+  Debug([&] { return std::string("operation done: " + error.ToString()); });
   error_ = std::move(error);
   result_.reset();
   phase_ = Phase::kDone;
@@ -819,8 +903,9 @@ StatusOr<Result> LroMachine::outcome() const {
 StatusOr<Outgoing> LroMachine::CancelRequest() const {
   const bool monitor_mode = mode_ == Mode::kOperationLocation ||
                             mode_ == Mode::kAzureAsyncOperation || mode_ == Mode::kFabric;
-  CancelStyle style = config_.options.cancel_style;
-  if (style == CancelStyle::kAuto) style = monitor_mode ? CancelStyle::kPostMonitorCancel : CancelStyle::kNone;
+  CancelStyle style = config_->options.cancel_style;
+  if (style == CancelStyle::kAuto)
+    style = monitor_mode ? CancelStyle::kPostMonitorCancel : CancelStyle::kNone;
   if (style != CancelStyle::kNone && style != CancelStyle::kCustom && monitor_url_.empty()) {
     return Status(StatusCode::kFailedPrecondition, "the operation has no status monitor yet");
   }
@@ -834,12 +919,14 @@ StatusOr<Outgoing> LroMachine::CancelRequest() const {
     case CancelStyle::kPostMonitorCancel:
       request = BuildRequest("POST", AppendToPath(monitor_url_, ":cancel"));
       break;
-    case CancelStyle::kDeleteMonitor: request = BuildRequest("DELETE", monitor_url_); break;
+    case CancelStyle::kDeleteMonitor:
+      request = BuildRequest("DELETE", monitor_url_);
+      break;
     case CancelStyle::kCustom: {
-      if (!config_.options.cancel_request) {
+      if (!config_->options.cancel_request) {
         return Status(StatusCode::kInvalidArgument, "CancelStyle::kCustom without cancel_request");
       }
-      const auto& custom = *config_.options.cancel_request;
+      const auto& custom = *config_->options.cancel_request;
       request = BuildRequest(custom.method, custom.url);
       request.body = custom.body;
       request.headers.insert(request.headers.end(), custom.headers.begin(), custom.headers.end());
@@ -847,8 +934,7 @@ StatusOr<Outgoing> LroMachine::CancelRequest() const {
     }
   }
   Outgoing out{std::move(request), RequestPurpose::kCancel, false};
-  out.may_carry_credentials = MayReceiveCredentials(initial_.url, out.request.url,
-                                                    config_.allowed_credential_hosts);
+  out.may_carry_credentials = CredentialsAllowed(out.request.url);
   return out;
 }
 
@@ -856,7 +942,7 @@ Status LroMachine::OnCancelResponse(const HttpResponse& response, Instant now) {
   RecordCookies(response.headers, monitor_url_);
   if (!Is2xx(response.status)) return HttpFailure("cancel request", response);
   // Poll again soon to see the cancellation land; an Azure cancel answers with the monitor.
-  next_at_ = std::min(next_at_, now.mono + config_.polling.floor);
+  next_at_ = std::min(next_at_, now.mono + config_->polling.floor);
   if (phase_ == Phase::kPolling) {
     if (auto body = ParseBody(response.body); body && StringField(*body, "status")) {
       if (mode_ != Mode::kLocation && mode_ != Mode::kBody) OnMonitorBody(response, *body, now);
@@ -891,8 +977,8 @@ std::string LroMachine::ResumeToken() const {
   return EncodeResumeToken(fields);
 }
 
-StatusOr<LroMachine> LroMachine::FromResumeToken(std::string_view token, MachineConfig config,
-                                                 Instant now) {
+StatusOr<LroMachine> LroMachine::FromResumeToken(std::string_view token, SharedMachineConfig config,
+                                                 std::uint64_t seed, Instant now) {
   auto fields = DecodeResumeToken(token);
   if (!fields.ok()) return fields.status();
   Mode mode = Mode::kUnknown;
@@ -901,17 +987,18 @@ StatusOr<LroMachine> LroMachine::FromResumeToken(std::string_view token, Machine
     if (fields->mode == ModeName(candidate)) mode = candidate;
   }
   if (mode == Mode::kUnknown) {
-    return Status(StatusCode::kInvalidArgument, "resume token: unknown mode '" + fields->mode + "'");
+    return Status(StatusCode::kInvalidArgument,
+                  "resume token: unknown mode '" + fields->mode + "'");
   }
   HttpRequest initial{fields->method, fields->original_url, fields->headers, {}};
-  LroMachine machine(std::move(initial), std::move(config), now);
+  LroMachine machine(std::move(initial), std::move(config), seed, now);
   machine.mode_ = mode;
   machine.monitor_url_ = fields->monitor_url;
   machine.location_ = fields->location;
   machine.final_url_ = fields->final_url;
   machine.api_version_ = fields->api_version;
-  machine.state_.status =
-      fields->status.empty() ? LroStatus{StatusKind::kRunning, "", true} : ClassifyStatus(fields->status);
+  machine.state_.status = fields->status.empty() ? LroStatus{StatusKind::kRunning, "", true}
+                                                 : ClassifyStatus(fields->status);
   machine.immediate_ = false;
   if (fields->phase == "done") {
     machine.phase_ = Phase::kDone;

@@ -6,6 +6,7 @@
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,9 +45,9 @@ enum class Mode {
   kNone,               // finished synchronously: nothing to poll
   kOperationLocation,  // Azure data plane status monitor
   kAzureAsyncOperation,
-  kFabric,             // Fabric status monitor
-  kLocation,           // ARM Location polling
-  kBody,               // provisioningState on the original URL
+  kFabric,    // Fabric status monitor
+  kLocation,  // ARM Location polling
+  kBody,      // provisioningState on the original URL
 };
 const char* ModeName(Mode mode);
 
@@ -59,18 +60,21 @@ struct MachineConfig {
   std::vector<std::string> allowed_credential_hosts;
   std::vector<std::string> sensitive_headers;
   Logger logger;
-  std::uint64_t seed = 1;
 };
+// Shared by every operation started with the same options: one copy, not one per operation.
+using SharedMachineConfig = std::shared_ptr<const MachineConfig>;
 
 class LroMachine {
  public:
   // A new operation whose first request is `initial`. `initial.url` must be absolute.
-  LroMachine(HttpRequest initial, MachineConfig config, Instant now);
+  // `seed` varies the jitter of this operation's delays.
+  LroMachine(HttpRequest initial, SharedMachineConfig config, std::uint64_t seed, Instant now);
   // An operation known only by its status monitor URL (started elsewhere).
-  static LroMachine ForMonitor(std::string monitor_url, MachineConfig config, Instant now);
+  static LroMachine ForMonitor(std::string monitor_url, SharedMachineConfig config,
+                               std::uint64_t seed, Instant now);
   // An operation rebuilt from ResumeToken(); kInvalidArgument when the token is unusable.
-  static StatusOr<LroMachine> FromResumeToken(std::string_view token, MachineConfig config,
-                                              Instant now);
+  static StatusOr<LroMachine> FromResumeToken(std::string_view token, SharedMachineConfig config,
+                                              std::uint64_t seed, Instant now);
 
   [[nodiscard]] bool done() const { return phase_ == Phase::kDone; }
   [[nodiscard]] Phase phase() const { return phase_; }
@@ -103,7 +107,7 @@ class LroMachine {
   [[nodiscard]] std::string ResumeToken() const;
 
  private:
-  LroMachine(MachineConfig config, Instant now);
+  LroMachine(SharedMachineConfig config, std::uint64_t seed, Instant now);
 
   void OnInitialResponse(const HttpResponse& response, Instant now);
   void OnPollResponse(const HttpResponse& response, Instant now);
@@ -112,11 +116,9 @@ class LroMachine {
   void OnTerminalSuccess(const HttpResponse& response, const boost::json::value& body);
   void OnTerminalFailure(const boost::json::value& body);
   // A retryable failure (SPEC §6): schedule a retry within the budget, or fail.
-  void OnTransient(const std::string& cause, const Headers* headers, int http_status,
-                   Instant now);
+  void OnTransient(const std::string& cause, const Headers* headers, int http_status, Instant now);
 
-  void StartPolling(Mode mode, std::string monitor_url, const HttpResponse& response,
-                    Instant now);
+  void StartPolling(Mode mode, std::string monitor_url, const HttpResponse& response, Instant now);
   void ScheduleNextPoll(const Headers& headers, Instant now);
   void StartFinalGet(std::string url);
   void Succeed(Result result);
@@ -125,25 +127,31 @@ class LroMachine {
   void RecordCookies(const Headers& headers, const std::string& request_url);
   bool InitialRequestIsRetriable() const;
   HttpRequest BuildRequest(std::string method, std::string url) const;
-  std::string CurrentRequestUrl() const;
-  void Debug(const std::string& message) const { config_.logger.Log(LogLevel::kDebug, message); }
+  template <typename MakeMessage>
+  void Debug(MakeMessage&& make_message) const {
+    config_->logger.LogLazily(LogLevel::kDebug, std::forward<MakeMessage>(make_message));
+  }
+  // The URL of the request the current phase sends (before api-version is added).
+  [[nodiscard]] const std::string& TargetUrl() const;
+  [[nodiscard]] RequestPurpose CurrentPurpose() const;
+  [[nodiscard]] bool CredentialsAllowed(const std::string& url) const;
 
-  MachineConfig config_;
+  SharedMachineConfig config_;
   Backoff poll_backoff_;
   Backoff retry_backoff_;
 
   HttpRequest initial_;
   std::string initial_origin_;
-  std::string api_version_;      // from the initial URL, added to polling URLs lacking one
-  Headers carried_headers_;      // caller headers repeated on every request (not credentials)
-  Headers credential_headers_;   // caller headers that are credentials: scoped by SPEC §8
+  std::string api_version_;     // from the initial URL, added to polling URLs lacking one
+  Headers carried_headers_;     // caller headers repeated on every request (not credentials)
+  Headers credential_headers_;  // caller headers that are credentials: scoped by SPEC §8
   std::map<std::string, std::map<std::string, std::string>> cookies_;  // host → name → value
 
   Mode mode_ = Mode::kUnknown;
   Phase phase_ = Phase::kInitial;
-  std::string monitor_url_;   // what polls GET
-  std::string location_;      // the latest Location seen
-  std::string final_url_;     // what the final GET fetches
+  std::string monitor_url_;  // what polls GET
+  std::string location_;     // the latest Location seen
+  std::string final_url_;    // what the final GET fetches
   MonotonicTime next_at_;
   bool immediate_ = true;
   int consecutive_failures_ = 0;

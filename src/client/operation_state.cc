@@ -26,14 +26,22 @@ struct KnownStatus {
 };
 
 constexpr std::array<KnownStatus, 16> kKnownStatuses{{
-    {"Succeeded", StatusKind::kSucceeded},  {"Completed", StatusKind::kSucceeded},
-    {"Failed", StatusKind::kFailed},        {"Undefined", StatusKind::kFailed},
-    {"Canceled", StatusKind::kCanceled},    {"Cancelled", StatusKind::kCanceled},
-    {"NotStarted", StatusKind::kRunning},   {"Running", StatusKind::kRunning},
-    {"InProgress", StatusKind::kRunning},   {"Accepted", StatusKind::kRunning},
-    {"Started", StatusKind::kRunning},      {"Creating", StatusKind::kRunning},
-    {"Updating", StatusKind::kRunning},     {"Deleting", StatusKind::kRunning},
-    {"Canceling", StatusKind::kRunning},    {"Cancelling", StatusKind::kRunning},
+    {"Succeeded", StatusKind::kSucceeded},
+    {"Completed", StatusKind::kSucceeded},
+    {"Failed", StatusKind::kFailed},
+    {"Undefined", StatusKind::kFailed},
+    {"Canceled", StatusKind::kCanceled},
+    {"Cancelled", StatusKind::kCanceled},
+    {"NotStarted", StatusKind::kRunning},
+    {"Running", StatusKind::kRunning},
+    {"InProgress", StatusKind::kRunning},
+    {"Accepted", StatusKind::kRunning},
+    {"Started", StatusKind::kRunning},
+    {"Creating", StatusKind::kRunning},
+    {"Updating", StatusKind::kRunning},
+    {"Deleting", StatusKind::kRunning},
+    {"Canceling", StatusKind::kRunning},
+    {"Cancelling", StatusKind::kRunning},
 }};
 
 // Reads exactly `width` digits at text[pos].
@@ -59,10 +67,14 @@ LroStatus ClassifyStatus(std::string_view raw) {
 
 const char* StatusKindName(StatusKind kind) {
   switch (kind) {
-    case StatusKind::kRunning: return "Running";
-    case StatusKind::kSucceeded: return "Succeeded";
-    case StatusKind::kFailed: return "Failed";
-    case StatusKind::kCanceled: return "Canceled";
+    case StatusKind::kRunning:
+      return "Running";
+    case StatusKind::kSucceeded:
+      return "Succeeded";
+    case StatusKind::kFailed:
+      return "Failed";
+    case StatusKind::kCanceled:
+      return "Canceled";
   }
   return "Running";
 }
@@ -72,13 +84,14 @@ std::optional<Timestamp> ParseTimestamp(std::string_view text) {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (!ReadDigits(text, 0, 4, year) || text.size() < 19 || text[4] != '-' ||
       !ReadDigits(text, 5, 2, month) || text[7] != '-' || !ReadDigits(text, 8, 2, day) ||
-      (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
-      !ReadDigits(text, 11, 2, hour) || text[13] != ':' || !ReadDigits(text, 14, 2, minute) ||
-      text[16] != ':' || !ReadDigits(text, 17, 2, second)) {
+      (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || !ReadDigits(text, 11, 2, hour) ||
+      text[13] != ':' || !ReadDigits(text, 14, 2, minute) || text[16] != ':' ||
+      !ReadDigits(text, 17, 2, second)) {
     return std::nullopt;
   }
   using namespace std::chrono;
-  const year_month_day date{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)},
+  const year_month_day date{std::chrono::year{year},
+                            std::chrono::month{static_cast<unsigned>(month)},
                             std::chrono::day{static_cast<unsigned>(day)}};
   if (!date.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
 
@@ -118,8 +131,8 @@ std::optional<Timestamp> ParseTimestamp(std::string_view text) {
     }
   }
   // No zone at all: the live Fabric service sends UTC without the 'Z'.
-  const auto since_epoch = sys_days{date}.time_since_epoch() + hours{hour} + minutes{minute} +
-                           seconds{second} - offset;
+  const auto since_epoch =
+      sys_days{date}.time_since_epoch() + hours{hour} + minutes{minute} + seconds{second} - offset;
   return Timestamp{duration_cast<Timestamp::duration>(since_epoch + fraction)};
 }
 

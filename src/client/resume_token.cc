@@ -61,8 +61,8 @@ std::string EncodeResumeToken(const ResumeTokenFields& fields) {
   boost::json::array headers;
   for (const auto& header : fields.headers) {
     if (IsValidUtf8(header.name) && IsValidUtf8(header.value)) {
-      headers.push_back(boost::json::array{boost::json::string(header.name),
-                                           boost::json::string(header.value)});
+      headers.push_back(
+          boost::json::array{boost::json::string(header.name), boost::json::string(header.value)});
     }
   }
   if (!headers.empty()) token["headers"] = std::move(headers);
@@ -111,9 +111,9 @@ StatusOr<ResumeTokenFields> DecodeResumeToken(std::string_view text) {
     out = std::move(*field);
     return Status();
   };
-  for (auto [key, out] : {std::pair{"method", &fields.method},
-                          std::pair{"originalUrl", &fields.original_url},
-                          std::pair{"mode", &fields.mode}, std::pair{"phase", &fields.phase}}) {
+  for (auto [key, out] :
+       {std::pair{"method", &fields.method}, std::pair{"originalUrl", &fields.original_url},
+        std::pair{"mode", &fields.mode}, std::pair{"phase", &fields.phase}}) {
     if (auto status = required(key, *out); !status.ok()) return status;
   }
   fields.monitor_url = string_of("monitorUrl").value_or("");
@@ -121,8 +121,8 @@ StatusOr<ResumeTokenFields> DecodeResumeToken(std::string_view text) {
   fields.final_url = string_of("finalUrl").value_or("");
   fields.api_version = string_of("apiVersion").value_or("");
   fields.status = string_of("status").value_or("");
-  for (const std::string* url : {&fields.original_url, &fields.monitor_url, &fields.location,
-                                 &fields.final_url}) {
+  for (const std::string* url :
+       {&fields.original_url, &fields.monitor_url, &fields.location, &fields.final_url}) {
     if (!url->empty() && !ValidateAbsoluteUrl(*url).ok()) {
       return Invalid("not an absolute http(s) URL: " + url->substr(0, 200));
     }
@@ -146,7 +146,8 @@ StatusOr<ResumeTokenFields> DecodeResumeToken(std::string_view text) {
     const auto* succeeded = token->if_contains("succeeded");
     fields.succeeded = succeeded != nullptr && succeeded->is_bool() && succeeded->get_bool();
     fields.error_message = string_of("error").value_or("");
-    if (const auto* result = token->if_contains("result"); result != nullptr && result->is_object()) {
+    if (const auto* result = token->if_contains("result");
+        result != nullptr && result->is_object()) {
       Result out;
       out.has_value = true;
       const auto& object = result->get_object();

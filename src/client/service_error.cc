@@ -65,7 +65,8 @@ std::optional<ServiceError> ServiceErrorFromResponse(const HttpResponse& respons
   const auto body = boost::json::parse(response.body, ec);
   if (!ec) {
     if (const auto* object = body.if_object()) {
-      if (const auto* inner = object->if_contains("error"); inner != nullptr && inner->is_object()) {
+      if (const auto* inner = object->if_contains("error");
+          inner != nullptr && inner->is_object()) {
         error = ParseErrorObject(*inner);
       } else {
         error = ParseErrorObject(body);

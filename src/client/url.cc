@@ -96,7 +96,8 @@ std::string Origin(std::string_view url) {
   std::string origin = scheme + "://" + Lower(parsed->encoded_host());
   if (parsed->has_port()) {
     const auto port = parsed->port_number();
-    const bool default_port = (scheme == "http" && port == 80) || (scheme == "https" && port == 443);
+    const bool default_port =
+        (scheme == "http" && port == 80) || (scheme == "https" && port == 443);
     if (!default_port) origin += ":" + std::string(parsed->port());
   }
   return origin;

@@ -113,8 +113,7 @@ class WorkContext {
 class Reply {
  public:
   // An answer without an operation (a read, a synchronous action).
-  static Reply Respond(int status, std::string body,
-                       std::string content_type = "application/json");
+  static Reply Respond(int status, std::string body, std::string content_type = "application/json");
   // A rejection: `status` with the error body of the server's mode (Fabric ErrorResponse or
   // Azure error) carrying `error`.
   static Reply Fail(int status, ErrorInfo error);

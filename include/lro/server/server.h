@@ -59,7 +59,7 @@ struct ServerOptions {
   int worker_threads = 8;
 
   // A Start that finishes within this budget answers 200/201/204 with its result instead of
-  // 202. 0 = always 202 unless the work was already done when its record committed.
+  // 202. 0 = always 202.
   std::chrono::milliseconds inline_budget{200};
   // Finished operations stay readable this long, then are purged (an expired id is a 404).
   std::chrono::milliseconds retention = std::chrono::hours(24);

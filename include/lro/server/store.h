@@ -89,7 +89,7 @@ struct StoreWrite {
 struct ListQuery {
   std::string principal;
   std::optional<OperationStatus> status;
-  std::string type;      // empty = any
+  std::string type;         // empty = any
   std::int64_t now_ms = 0;  // operations with expires_ms <= now_ms are left out
   std::size_t limit = 100;
   // Continue after this (created_ms, id); nullopt = from the start.
@@ -132,6 +132,10 @@ struct SqliteStoreOptions {
   bool fsync = true;
   // Connections kept for reads (each read borrows one).
   int read_connections = 4;
+  // Page size of a new database file (ignored for an existing one).
+  int page_size = 1024;
+  // WAL pages between two automatic checkpoints.
+  int wal_autocheckpoint_pages = 8192;
 };
 
 // Opens (creating if needed) a SQLite database in WAL mode: one file plus its -wal and -shm.
