@@ -27,9 +27,9 @@ StatusOr<HttpResponse> ScriptedTransport::Send(const HttpRequest& request,
     requests_.push_back(request);
     if (!handler_) {
       if (script_.empty()) {
-        return Status(StatusCode::kInternal,
-                      "script exhausted at request " + std::to_string(requests_.size()) + ": " +
-                          request.method + " " + request.url);
+        return Status(StatusCode::kInternal, "script exhausted at request " +
+                                                 std::to_string(requests_.size()) + ": " +
+                                                 request.method + " " + request.url);
       }
       auto next = std::move(script_.front());
       script_.pop_front();

@@ -30,7 +30,8 @@ class CountingService {
     const std::string path = PathOf(request.url);
     if (request.method == "PUT" && path.rfind("/things/", 0) == 0) {
       const std::string id = path.substr(8);
-      return HttpResponse{202, {{"Operation-Location", base_ + "/ops/" + id}, {"Retry-After", "0"}}, ""};
+      return HttpResponse{
+          202, {{"Operation-Location", base_ + "/ops/" + id}, {"Retry-After", "0"}}, ""};
     }
     if (request.method == "GET" && path.rfind("/ops/", 0) == 0) {
       const std::string id = path.substr(5);
@@ -101,7 +102,8 @@ TEST(EngineTest, CallbackFaceDeliversTheResultAndProgress) {
 TEST(EngineTest, FutureFace) {
   ServedService served(1);
   Client client(EngineClientOptions(std::make_shared<Engine>()));
-  AsyncOperation operation = client.StartAsync(Request::Put(served.server.base_url() + "/things/f"));
+  AsyncOperation operation =
+      client.StartAsync(Request::Put(served.server.base_url() + "/things/f"));
   auto result = Await(operation.Future());
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ(result->body, R"({"id":"f"})");
@@ -184,7 +186,8 @@ TEST(EngineTest, ServerSideCancel) {
   RoutedServer server;
   std::atomic<bool> cancelled{false};
   server.routes.On("POST", "/jobs", [&](const HttpRequest&, int) {
-    return HttpResponse{202, {{"Operation-Location", server.base() + "/ops/j"}, {"Retry-After", "0"}}, ""};
+    return HttpResponse{
+        202, {{"Operation-Location", server.base() + "/ops/j"}, {"Retry-After", "0"}}, ""};
   });
   server.routes.On("GET", "/ops/j", [&](const HttpRequest&, int) {
     return JsonResponse(200, cancelled ? R"({"status":"Canceled"})" : R"({"status":"Running"})");
@@ -207,7 +210,8 @@ TEST(EngineTest, ServerSideCancel) {
 TEST(EngineTest, DestroyingTheEngineEndsRunningOperations) {
   RoutedServer server;
   server.routes.On("PUT", "/things/forever", [&](const HttpRequest&, int) {
-    return HttpResponse{202, {{"Operation-Location", server.base() + "/ops/forever"}, {"Retry-After", "3600"}}, ""};
+    return HttpResponse{
+        202, {{"Operation-Location", server.base() + "/ops/forever"}, {"Retry-After", "3600"}}, ""};
   });
   std::shared_future<StatusOr<Result>> future;
   {
@@ -229,7 +233,9 @@ TEST(EngineTest, CredentialsStayWithTheirOrigin) {
     return HttpResponse{202, {{"Operation-Location", other.base() + "/ops/x"}}, ""};
   });
   ClientOptions options = EngineClientOptions(std::make_shared<Engine>());
-  options.credentials = [] { return StatusOr<Headers>(Headers{{"Authorization", "Bearer secret"}}); };
+  options.credentials = [] {
+    return StatusOr<Headers>(Headers{{"Authorization", "Bearer secret"}});
+  };
   Client client(options);
   auto result = Await(client.StartAsync(Request::Put(origin.base() + "/things/x")).Future());
   ASSERT_TRUE(result.ok()) << result.status().ToString();
@@ -256,7 +262,8 @@ TEST(EngineTest, ConnectionRefusedIsUnavailableAfterTheRetryBudget) {
 TEST(EngineTest, StateMayBeReadFromAnotherThreadWhilePolling) {
   ServedService served(50);
   Client client(EngineClientOptions(std::make_shared<Engine>()));
-  AsyncOperation operation = client.StartAsync(Request::Put(served.server.base_url() + "/things/t"));
+  AsyncOperation operation =
+      client.StartAsync(Request::Put(served.server.base_url() + "/things/t"));
   std::thread reader([&] {
     while (!operation.IsDone()) (void)operation.State();
   });

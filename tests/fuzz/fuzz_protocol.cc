@@ -50,10 +50,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.transport = transport;
   options.clock = std::make_shared<lro::testing::FakeClock>();
   options.random_seed = 1;
-  options.credentials = [] { return lro::StatusOr<lro::Headers>(lro::Headers{{"Authorization", "Bearer fuzz"}}); };
+  options.credentials = [] {
+    return lro::StatusOr<lro::Headers>(lro::Headers{{"Authorization", "Bearer fuzz"}});
+  };
   lro::Client client(options);
   static constexpr const char* kMethods[] = {"PUT", "POST", "PATCH", "DELETE"};
-  auto poller = client.Start(lro::Request(kMethods[method_index], "https://origin.test/things/1?api-version=1").Json("{}"));
+  auto poller = client.Start(
+      lro::Request(kMethods[method_index], "https://origin.test/things/1?api-version=1")
+          .Json("{}"));
   (void)poller.Wait();
   (void)poller.ResumeToken();
   for (const auto& request : transport->requests()) {

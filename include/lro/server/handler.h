@@ -30,7 +30,7 @@ namespace lro::server {
 // A request as a handler sees it.
 struct Request {
   std::string method;  // upper case, as received
-  std::string path;    // decoded of nothing: as received, without the query
+  std::string path;    // as received (not percent-decoded), without the query
   std::string query;   // as received, without '?'
   Headers headers;
   std::string body;

@@ -26,8 +26,7 @@ class ScriptedTransport final : public HttpTransport {
   ScriptedTransport& Then(int status, Headers headers = {}, std::string body = {});
   ScriptedTransport& ThenFail(Status status);
 
-  StatusOr<HttpResponse> Send(const HttpRequest& request,
-                              const CancellationToken& cancel) override;
+  StatusOr<HttpResponse> Send(const HttpRequest& request, const CancellationToken& cancel) override;
 
   std::vector<HttpRequest> requests() const;
   std::size_t remaining() const;

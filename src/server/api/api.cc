@@ -1,0 +1,720 @@
+#include "api/api.h"
+
+#include <charconv>
+#include <cstdint>
+#include <exception>
+#include <utility>
+
+#include "common/json_text.h"
+#include "common/time_text.h"
+#include "runtime/ids.h"
+
+namespace lro::server::internal {
+namespace {
+
+constexpr std::string_view kOperationsPrefix = "/v1/operations";
+
+ErrorInfo Error(std::string code, std::string message, bool retriable = false) {
+  return ErrorInfo{std::move(code), std::move(message), {}, retriable};
+}
+
+std::uint64_t Fnv1a(std::string_view text, std::uint64_t hash) {
+  for (const char c : text) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+// Identifies a request's content for idempotency: method, target and body.
+std::string Fingerprint(const ApiRequest& request) {
+  std::uint64_t a = 0xcbf29ce484222325ULL;
+  std::uint64_t b = 0x84222325cbf29ce4ULL;
+  for (std::string_view part :
+       {std::string_view(request.method), std::string_view("\n"), std::string_view(request.target),
+        std::string_view("\n"), std::string_view(request.body)}) {
+    a = Fnv1a(part, a);
+    b = Fnv1a(part, b ^ 0x9E3779B97F4A7C15ULL);
+  }
+  char buffer[40];
+  std::snprintf(buffer, sizeof buffer, "%016llx%016llx", static_cast<unsigned long long>(a),
+                static_cast<unsigned long long>(b));
+  return buffer;
+}
+
+std::string PercentEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0xF]);
+    }
+  }
+  return out;
+}
+
+bool IsPrintable(std::string_view text) {
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7E) return false;
+  }
+  return true;
+}
+
+void AddHeader(std::string& headers, std::string_view name, std::string_view value) {
+  headers += name;
+  headers += ": ";
+  headers += value;
+  headers += "\r\n";
+}
+
+}  // namespace
+
+void PendingReply::Complete(ApiResponse response) {
+  std::function<void(ApiResponse)> callback;
+  {
+    std::lock_guard lock(mutex_);
+    if (!callback_) {
+      response_ = std::move(response);
+      return;
+    }
+    callback = std::move(callback_);
+    callback_ = nullptr;
+  }
+  callback(std::move(response));
+}
+
+void PendingReply::OnReady(std::function<void(ApiResponse)> callback) {
+  ApiResponse ready;
+  {
+    std::lock_guard lock(mutex_);
+    if (!response_) {
+      callback_ = std::move(callback);
+      return;
+    }
+    ready = std::move(*response_);
+    response_.reset();
+  }
+  callback(std::move(ready));
+}
+
+Api::Api(ApiConfig config, Runtime& runtime, Router& router, internal::Metrics& metrics,
+         Logger& logger)
+    : config_(std::move(config)),
+      runtime_(runtime),
+      router_(router),
+      metrics_(metrics),
+      logger_(logger),
+      throttle_(config_.rate_limit, config_.rate_burst) {
+  common_headers_ =
+      config_.mode == Mode::kFabric
+          ? "Access-Control-Expose-Headers: RequestId,Location,Retry-After,x-ms-operation-id\r\n"
+          : "Access-Control-Expose-Headers: RequestId,Location,Retry-After,x-ms-operation-id,"
+            "Operation-Location,x-ms-request-id\r\n";
+}
+
+void Api::AddCommonHeaders(ApiResponse& response, const Headers* request_headers) const {
+  std::string headers;
+  headers.reserve(160 + response.headers.size());
+  AddHeader(headers, "RequestId", response.request_id);
+  if (config_.mode == Mode::kAzure) AddHeader(headers, "x-ms-request-id", response.request_id);
+  if (request_headers != nullptr) {
+    if (auto client_id = FindHeader(*request_headers, "x-ms-client-request-id");
+        client_id && client_id->size() <= 256 && IsPrintable(*client_id)) {
+      AddHeader(headers, "x-ms-client-request-id", *client_id);
+    }
+  }
+  headers += common_headers_;
+  headers += response.headers;
+  response.headers = std::move(headers);
+}
+
+ApiResponse Api::ErrorResponse(int status, const ErrorInfo& error, std::string request_id) const {
+  ApiResponse response;
+  response.status = status;
+  response.content_type = "application/json";
+  if (config_.mode == Mode::kFabric) {
+    AppendFabricError(response.body, error, request_id);
+    AddHeader(response.headers, "x-ms-public-api-error-code", error.error_code);
+  } else {
+    response.body = "{\"error\":";
+    AppendAzureError(response.body, error);
+    response.body += '}';
+    AddHeader(response.headers, "x-ms-error-code", error.error_code);
+  }
+  response.request_id = std::move(request_id);
+  return response;
+}
+
+ApiResponse Api::TransportError(int status, const ErrorInfo& error) const {
+  ApiResponse response = ErrorResponse(status, error, NewRequestId());
+  AddCommonHeaders(response, nullptr);
+  return response;
+}
+
+Api::Result Api::Handle(ApiRequest& request) {
+  std::string request_id = NewRequestId();
+  const std::string_view target = request.target;
+  const std::size_t question = target.find('?');
+  const std::string_view path = target.substr(0, question);
+  const std::string_view query =
+      question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+
+  auto finish = [&](ApiResponse response) {
+    AddCommonHeaders(response, &request.headers);
+    return Result{std::move(response), nullptr};
+  };
+
+  if (path == "/metrics" || path == "/healthz") {
+    if (request.method != "GET") {
+      return finish(ErrorResponse(405, Error("MethodNotAllowed", "Use GET."), request_id));
+    }
+    ApiResponse response;
+    if (path == "/metrics") {
+      response = Metrics();
+    } else {
+      response.content_type = "application/json";
+      response.body = R"({"status":"ok"})";
+    }
+    response.request_id = std::move(request_id);
+    return finish(std::move(response));
+  }
+
+  // Who is calling.
+  std::string principal = "anonymous";
+  if (!config_.bearer_tokens.empty()) {
+    auto authorization = FindHeader(request.headers, "Authorization");
+    std::string_view token;
+    if (authorization && authorization->size() > 7 &&
+        (authorization->substr(0, 7) == "Bearer " || authorization->substr(0, 7) == "bearer ")) {
+      token = authorization->substr(7);
+    }
+    auto it = token.empty() ? config_.bearer_tokens.end()
+                            : config_.bearer_tokens.find(std::string(token));
+    if (it == config_.bearer_tokens.end()) {
+      metrics_.unauthorized.fetch_add(1, std::memory_order_relaxed);
+      ApiResponse response = ErrorResponse(
+          401, Error("Unauthorized", "A valid bearer token is required."), request_id);
+      AddHeader(response.headers, "WWW-Authenticate", "Bearer");
+      return finish(std::move(response));
+    }
+    principal = it->second;
+  }
+
+  // Throttling is decided in memory, before anything touches the store.
+  if (throttle_.enabled()) {
+    if (auto wait = throttle_.Take(principal, runtime_.MonotonicNow())) {
+      metrics_.throttled.fetch_add(1, std::memory_order_relaxed);
+      ApiResponse response = ErrorResponse(
+          429,
+          Error("TooManyRequests",
+                "The caller sent too many requests; retry after " + std::to_string(*wait) + " s.",
+                true),
+          request_id);
+      AddHeader(response.headers, "Retry-After", std::to_string(*wait));
+      return finish(std::move(response));
+    }
+  }
+
+  if (path.starts_with(kOperationsPrefix) &&
+      (path.size() == kOperationsPrefix.size() || path[kOperationsPrefix.size()] == '/')) {
+    return finish(Operations(request, path, query, principal, std::move(request_id)));
+  }
+  return RunRoute(request, path, query, principal, std::move(request_id));
+}
+
+// ---- operation endpoints -----------------------------------------------------------------
+
+ApiResponse Api::StateResponse(const std::shared_ptr<const Snapshot>& snapshot,
+                               std::string request_id, Endpoint endpoint) const {
+  ApiResponse response;
+  response.status = 200;
+  response.content_type = "application/json";
+  response.body_view = snapshot->body;
+  response.extra_headers = snapshot->headers;
+  response.hold = snapshot;
+  response.request_id = std::move(request_id);
+  response.endpoint = endpoint;
+  return response;
+}
+
+ApiResponse Api::Operations(const ApiRequest& request, std::string_view path,
+                            std::string_view query, const std::string& principal,
+                            std::string request_id) {
+  std::string_view rest = path.substr(kOperationsPrefix.size());
+  if (rest.empty() || rest == "/") {
+    if (request.method != "GET") {
+      return ErrorResponse(405, Error("MethodNotAllowed", "Use GET to list operations."),
+                           std::move(request_id));
+    }
+    return ListOperations(query, principal, std::move(request_id));
+  }
+  rest.remove_prefix(1);
+  enum class What { kState, kResult, kCancel } what = What::kState;
+  std::string_view id = rest;
+  constexpr std::string_view kCancelSuffix = ":cancel";
+  constexpr std::string_view kResultSuffix = "/result";
+  if (rest.ends_with(kCancelSuffix)) {
+    what = What::kCancel;
+    id = rest.substr(0, rest.size() - kCancelSuffix.size());
+    if (request.method != "POST") {
+      return ErrorResponse(405, Error("MethodNotAllowed", "Use POST to cancel."),
+                           std::move(request_id));
+    }
+  } else if (rest.ends_with(kResultSuffix)) {
+    what = What::kResult;
+    id = rest.substr(0, rest.size() - kResultSuffix.size());
+    if (request.method != "GET") {
+      return ErrorResponse(405, Error("MethodNotAllowed", "Use GET to read a result."),
+                           std::move(request_id));
+    }
+  } else if (request.method == "DELETE") {
+    what = What::kCancel;
+  } else if (request.method != "GET") {
+    return ErrorResponse(405, Error("MethodNotAllowed", "Use GET, or DELETE to cancel."),
+                         std::move(request_id));
+  }
+  const Endpoint endpoint = what == What::kState    ? Endpoint::kState
+                            : what == What::kResult ? Endpoint::kResult
+                                                    : Endpoint::kCancel;
+  auto found = what == What::kCancel ? runtime_.Cancel(id, principal)
+                                     : runtime_.Find(id, principal, what == What::kResult);
+  if (!found.ok()) {
+    logger_.Log(LogLevel::kError, "store read failed",
+                {{"requestId", request_id}, {"error", found.status().message()}});
+    ApiResponse response =
+        ErrorResponse(503, Error("ServiceUnavailable", "The operation store is unavailable.", true),
+                      std::move(request_id));
+    AddHeader(response.headers, "Retry-After", "1");
+    response.endpoint = endpoint;
+    return response;
+  }
+  const auto& snapshot = *found;
+  if (!snapshot) {
+    ApiResponse response =
+        ErrorResponse(404, Error("EntityNotFound", "The requested operation was not found."),
+                      std::move(request_id));
+    response.endpoint = endpoint;
+    return response;
+  }
+  if (what != What::kResult) return StateResponse(snapshot, std::move(request_id), endpoint);
+
+  // GET …/result
+  ApiResponse response;
+  if (snapshot->status == OperationStatus::kSucceeded && snapshot->has_result && snapshot->result) {
+    response.status = 200;
+    response.content_type = snapshot->result->content_type;
+    response.body_view = snapshot->result->body;
+    response.hold = snapshot;
+    response.request_id = std::move(request_id);
+  } else if (snapshot->status == OperationStatus::kSucceeded) {
+    response = ErrorResponse(
+        400, Error("OperationHasNoResult", "The operation succeeded without a result."),
+        std::move(request_id));
+  } else if (IsTerminal(snapshot->status)) {
+    response = ErrorResponse(
+        400, snapshot->error.value_or(Error("OperationFailed", "The operation failed.")),
+        std::move(request_id));
+  } else {
+    response = ErrorResponse(
+        400,
+        Error("OperationNotCompleted", "The operation has not finished yet; poll its state.", true),
+        std::move(request_id));
+    response.extra_headers = snapshot->headers;
+    response.hold = snapshot;
+  }
+  response.endpoint = Endpoint::kResult;
+  return response;
+}
+
+ApiResponse Api::ListOperations(std::string_view query, const std::string& principal,
+                                std::string request_id) {
+  Request parsed;
+  parsed.query = std::string(query);
+  ListQuery list;
+  list.principal = principal;
+  list.limit = 100;
+  auto bad = [&](std::string message) {
+    ApiResponse response =
+        ErrorResponse(400, Error("InvalidParameter", std::move(message)), std::move(request_id));
+    response.endpoint = Endpoint::kList;
+    return response;
+  };
+  const auto status = parsed.QueryParam("status");
+  if (status && !status->empty()) {
+    list.status = ParseOperationStatus(*status);
+    if (!list.status) {
+      return bad("status must be one of NotStarted, Running, Succeeded, Failed, Canceled.");
+    }
+  }
+  const auto type = parsed.QueryParam("type");
+  if (type) list.type = *type;
+  const auto top = parsed.QueryParam("top");
+  if (top) {
+    int value = 0;
+    auto [ptr, ec] = std::from_chars(top->data(), top->data() + top->size(), value);
+    if (ec != std::errc() || ptr != top->data() + top->size() || value < 1 || value > 1000) {
+      return bad("top must be an integer from 1 to 1000.");
+    }
+    list.limit = static_cast<std::size_t>(value);
+  }
+  const auto token = parsed.QueryParam("continuationToken");
+  if (token && !token->empty()) {
+    const std::size_t dot = token->find('.');
+    std::int64_t created = 0;
+    const char* end = token->data() + (dot == std::string::npos ? 0 : dot);
+    auto [ptr, ec] = std::from_chars(token->data(), end, created);
+    if (dot == std::string::npos || ec != std::errc() || ptr != end ||
+        !IsCanonicalUuid(std::string_view(*token).substr(dot + 1))) {
+      return bad("continuationToken is not one this server issued.");
+    }
+    list.after = std::pair{created, token->substr(dot + 1)};
+  }
+  auto page = runtime_.List(list);
+  if (!page.ok()) {
+    ApiResponse response =
+        ErrorResponse(503, Error("ServiceUnavailable", "The operation store is unavailable.", true),
+                      std::move(request_id));
+    AddHeader(response.headers, "Retry-After", "1");
+    return response;
+  }
+  ApiResponse response;
+  response.content_type = "application/json";
+  std::string& body = response.body;
+  body = "{\"value\":[";
+  for (std::size_t i = 0; i < page->operations.size(); ++i) {
+    if (i > 0) body.push_back(',');
+    AppendListEntry(runtime_.render(), body, page->operations[i]);
+  }
+  body += ']';
+  if (page->more && !page->operations.empty()) {
+    const auto& last = page->operations.back();
+    const std::string next = std::to_string(last.created_ms) + "." + last.id;
+    std::string uri = runtime_.render().public_url + "/v1/operations?";
+    if (list.status) uri += "status=" + PercentEncode(OperationStatusName(*list.status)) + "&";
+    if (!list.type.empty()) uri += "type=" + PercentEncode(list.type) + "&";
+    uri += "top=" + std::to_string(list.limit) + "&continuationToken=" + PercentEncode(next);
+    if (config_.mode == Mode::kFabric) {
+      body += ",\"continuationToken\":";
+      AppendJsonString(body, next);
+      body += ",\"continuationUri\":";
+      AppendJsonString(body, uri);
+    } else {
+      body += ",\"nextLink\":";
+      AppendJsonString(body, uri);
+    }
+  }
+  body += '}';
+  AddHeader(response.headers, "Cache-Control", "no-store");
+  response.request_id = std::move(request_id);
+  response.endpoint = Endpoint::kList;
+  return response;
+}
+
+// ---- service routes ----------------------------------------------------------------------
+
+Api::Result Api::RunRoute(ApiRequest& request, std::string_view path, std::string_view query,
+                          const std::string& principal, std::string request_id) {
+  // The request's headers move to the handler's request below; answers use them from there.
+  const Headers* headers = &request.headers;
+  auto finish = [&](ApiResponse response) {
+    AddCommonHeaders(response, headers);
+    return Result{std::move(response), nullptr};
+  };
+  auto match = router_.Find(request.method, path);
+  if (match.kind == Router::MatchKind::kNoPath) {
+    return finish(ErrorResponse(404, Error("NotFound", "No such resource."), request_id));
+  }
+  if (match.kind == Router::MatchKind::kWrongMethod) {
+    return finish(ErrorResponse(
+        405, Error("MethodNotAllowed", "The resource does not support " + request.method + "."),
+        request_id));
+  }
+  Route& route = *match.route;
+  const std::string fingerprint = Fingerprint(request);
+
+  Request handler_request;
+  handler_request.method = request.method;
+  handler_request.path = std::string(path);
+  handler_request.query = std::string(query);
+  handler_request.headers = std::move(request.headers);
+  headers = &handler_request.headers;
+  handler_request.body = std::move(request.body);
+  handler_request.principal = principal;
+  handler_request.request_id = request_id;
+  handler_request.params = std::move(match.params);
+
+  std::optional<Reply> reply;
+  try {
+    reply = route.handler(handler_request);
+  } catch (const std::exception& e) {
+    logger_.Log(LogLevel::kError, "handler threw",
+                {{"requestId", request_id}, {"route", route.pattern}, {"error", e.what()}});
+  } catch (...) {
+    logger_.Log(LogLevel::kError, "handler threw",
+                {{"requestId", request_id}, {"route", route.pattern}});
+  }
+  if (!reply) {
+    ApiResponse response =
+        ErrorResponse(500, Error("InternalError", "The service failed to handle the request."),
+                      std::move(request_id));
+    response.endpoint = Endpoint::kHandler;
+    return finish(std::move(response));
+  }
+  if (reply->kind() == Reply::Kind::kRespond) {
+    ApiResponse response;
+    if (reply->error()) {
+      response = ErrorResponse(reply->status(), *reply->error(), std::move(request_id));
+    } else {
+      response.status = reply->status();
+      response.content_type = reply->content_type();
+      response.body = reply->body();
+      response.request_id = std::move(request_id);
+    }
+    response.endpoint = Endpoint::kHandler;
+    return finish(std::move(response));
+  }
+  if (route.options.operation_type.empty() || !reply->work()) {
+    logger_.Log(LogLevel::kError, "a route without operation_type started an operation",
+                {{"route", route.pattern}});
+    return finish(ErrorResponse(500, Error("InternalError", "The service is misconfigured."),
+                                std::move(request_id)));
+  }
+
+  // Idempotency (SPEC §7). One kind per request, in this order of precedence.
+  std::optional<KeySpec> key;
+  if (auto id = FindHeader(handler_request.headers, "Repeatability-Request-ID")) {
+    auto first_sent = FindHeader(handler_request.headers, "Repeatability-First-Sent");
+    std::optional<std::int64_t> sent_ms;
+    if (first_sent) sent_ms = ParseImfFixdate(*first_sent);
+    if (id->empty() || id->size() > 256 || !IsPrintable(*id) || !sent_ms) {
+      ApiResponse response = ErrorResponse(
+          400,
+          Error("InvalidRepeatabilityHeaders",
+                "Repeatability-Request-ID needs a Repeatability-First-Sent IMF-fixdate."),
+          std::move(request_id));
+      AddHeader(response.headers, "Repeatability-Result", "rejected");
+      return finish(std::move(response));
+    }
+    if (runtime_.NowMs() - *sent_ms > config_.idempotency_window.count()) {
+      ApiResponse response = ErrorResponse(
+          412,
+          Error("RepeatabilityWindowExpired",
+                "Repeatability-First-Sent is older than the server's tracking window; the "
+                "request may not be repeated safely."),
+          std::move(request_id));
+      AddHeader(response.headers, "Repeatability-Result", "rejected");
+      return finish(std::move(response));
+    }
+    key = KeySpec{KeyKind::kRepeatabilityRequestId, std::string(*id), fingerprint};
+  } else if (auto idempotency_key = FindHeader(handler_request.headers, "Idempotency-Key")) {
+    std::string_view value = *idempotency_key;
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    if (value.empty() || value.size() > 255 || !IsPrintable(value)) {
+      return finish(ErrorResponse(
+          400, Error("InvalidIdempotencyKey", "Idempotency-Key must be 1 to 255 characters."),
+          std::move(request_id)));
+    }
+    key = KeySpec{KeyKind::kIdempotencyKey, std::string(value), fingerprint};
+  } else if (auto operation_id = FindHeader(handler_request.headers, "Operation-Id")) {
+    if (operation_id->empty() || operation_id->size() > 256 || !IsPrintable(*operation_id)) {
+      return finish(ErrorResponse(
+          400, Error("InvalidOperationId", "Operation-Id must be 1 to 256 characters."),
+          std::move(request_id)));
+    }
+    key = KeySpec{KeyKind::kOperationId, std::string(*operation_id), fingerprint};
+  }
+
+  auto pending = std::make_shared<PendingReply>();
+  std::optional<KeyKind> key_kind;
+  if (key) key_kind = key->kind;
+  // The headers of the answer are fixed now; the request is gone by the time it comes.
+  std::string client_request_id;
+  if (auto client_id = FindHeader(handler_request.headers, "x-ms-client-request-id");
+      client_id && client_id->size() <= 256 && IsPrintable(*client_id)) {
+    client_request_id = std::string(*client_id);
+  }
+  runtime_.Create(route, handler_request, reply->work(), std::move(key),
+                  [this, pending, &route, key_kind, request_id,
+                   client_request_id = std::move(client_request_id)](CreateOutcome outcome) {
+                    ApiResponse response = RenderCreate(outcome, route, key_kind, request_id);
+                    if (!client_request_id.empty()) {
+                      AddHeader(response.headers, "x-ms-client-request-id", client_request_id);
+                    }
+                    AddCommonHeaders(response, nullptr);
+                    pending->Complete(std::move(response));
+                  });
+  return Result{std::nullopt, std::move(pending)};
+}
+
+ApiResponse Api::RenderCreate(const CreateOutcome& outcome, const Route& route,
+                              std::optional<KeyKind> key_kind, std::string request_id) const {
+  ApiResponse response;
+  const bool repeatability = key_kind == KeyKind::kRepeatabilityRequestId;
+  switch (outcome.kind) {
+    case CreateKind::kFinished: {
+      const Snapshot& s = *outcome.snapshot;
+      if (!s.has_result) {
+        response.status = 204;
+      } else if (s.result) {
+        response.status = route.options.inline_status;
+        response.content_type = s.result->content_type;
+        response.body_view = s.result->body;
+        response.hold = outcome.snapshot;
+      } else {
+        return RenderCreate(
+            CreateOutcome{CreateKind::kAccepted, outcome.snapshot, outcome.replay, {}}, route,
+            key_kind, std::move(request_id));
+      }
+      response.request_id = std::move(request_id);
+      break;
+    }
+    case CreateKind::kAccepted: {
+      const Snapshot& s = *outcome.snapshot;
+      response.status = 202;
+      const std::string url = StateUrl(runtime_.render(), s.id);
+      if (config_.mode == Mode::kFabric) {
+        AddHeader(response.headers, "Location", url);
+        AddHeader(response.headers, "x-ms-operation-id", s.id);
+      } else {
+        AddHeader(response.headers, "Operation-Location", url);
+      }
+      AddHeader(response.headers, "Retry-After", std::to_string(s.retry_after_s));
+      response.request_id = std::move(request_id);
+      break;
+    }
+    case CreateKind::kKeyConflict: {
+      if (key_kind == KeyKind::kIdempotencyKey) {
+        response =
+            ErrorResponse(422,
+                          Error("IdempotencyKeyReused",
+                                "This Idempotency-Key was already used with a different request."),
+                          std::move(request_id));
+      } else if (key_kind == KeyKind::kOperationId) {
+        response =
+            ErrorResponse(400,
+                          Error("OperationIdReused",
+                                "This Operation-Id was already used with a different request."),
+                          std::move(request_id));
+      } else {
+        response = ErrorResponse(
+            400,
+            Error("RepeatabilityConflict",
+                  "This Repeatability-Request-ID was already used with a different request."),
+            std::move(request_id));
+        AddHeader(response.headers, "Repeatability-Result", "rejected");
+        return response;
+      }
+      break;
+    }
+    case CreateKind::kKeyInFlight:
+      response = ErrorResponse(
+          409,
+          Error("RequestInProgress",
+                "The first request with this key is still being processed; retry shortly.", true),
+          std::move(request_id));
+      AddHeader(response.headers, "Retry-After", "1");
+      break;
+    case CreateKind::kKeyGone:
+      response = ErrorResponse(409,
+                               Error("IdempotencyKeyExpired",
+                                     "The operation this key created has expired; use a new key."),
+                               std::move(request_id));
+      break;
+    case CreateKind::kUnavailable:
+      response = ErrorResponse(
+          503,
+          Error("ServiceUnavailable",
+                "The operation could not be recorded; nothing was started. Retry.", true),
+          std::move(request_id));
+      AddHeader(response.headers, "Retry-After", "1");
+      break;
+  }
+  if (repeatability) AddHeader(response.headers, "Repeatability-Result", "accepted");
+  response.endpoint = Endpoint::kCreate;
+  return response;
+}
+
+ApiResponse Api::Metrics() {
+  ApiResponse response;
+  response.content_type = "text/plain; version=0.0.4";
+  std::string& out = response.body;
+  out.reserve(8192);
+  AppendMetricHeader(out, "lrod_http_responses_total", "counter", "HTTP responses by status.");
+  for (std::size_t code = 100; code < metrics_.responses_by_status.size(); ++code) {
+    const auto count = metrics_.responses_by_status[code].load(std::memory_order_relaxed);
+    if (count == 0) continue;
+    out += "lrod_http_responses_total{code=\"" + std::to_string(code) + "\"} " +
+           std::to_string(count) + "\n";
+  }
+  AppendMetricHeader(out, "lrod_http_request_duration_seconds", "histogram",
+                     "Time from a parsed request to its response written, by endpoint.");
+  static constexpr const char* kEndpoints[] = {"state", "result",  "create", "cancel",
+                                               "list",  "handler", "other"};
+  for (std::size_t i = 0; i < metrics_.latency.size(); ++i) {
+    metrics_.latency[i].Render(out, "lrod_http_request_duration_seconds",
+                               std::string("endpoint=\"") + kEndpoints[i] + "\"");
+  }
+  auto counter = [&out](std::string_view name, std::string_view help, std::uint64_t value) {
+    AppendMetricHeader(out, name, "counter", help);
+    out += name;
+    out += ' ';
+    out += std::to_string(value);
+    out += '\n';
+  };
+  counter("lrod_throttled_requests_total", "Requests answered 429 by the per-caller limit.",
+          metrics_.throttled.load());
+  counter("lrod_unauthorized_requests_total", "Requests answered 401.",
+          metrics_.unauthorized.load());
+  counter("lrod_connections_accepted_total", "TCP connections accepted.",
+          metrics_.connections_accepted.load());
+  counter("lrod_connections_rejected_total", "TCP connections closed at once (over the limit).",
+          metrics_.connections_rejected.load());
+  AppendMetricHeader(out, "lrod_connections_open", "gauge", "Open TCP connections.");
+  out += "lrod_connections_open " + std::to_string(metrics_.connections_open.load()) + "\n";
+  counter("lrod_operations_created_total", "Operations created.",
+          metrics_.operations_created.load());
+  counter("lrod_operations_answered_inline_total",
+          "Operations that finished within the inline budget (200/201/204 instead of 202).",
+          metrics_.operations_answered_inline.load());
+  AppendMetricHeader(out, "lrod_operations_finished_total", "counter",
+                     "Operations that reached a terminal status, by status.");
+  for (auto status :
+       {OperationStatus::kSucceeded, OperationStatus::kFailed, OperationStatus::kCanceled}) {
+    out += std::string("lrod_operations_finished_total{status=\"") + OperationStatusName(status) +
+           "\"} " +
+           std::to_string(metrics_.operations_finished[static_cast<std::size_t>(status)].load()) +
+           "\n";
+  }
+  counter("lrod_operations_recovered_rerun_total",
+          "Unfinished operations re-run at start (idempotent handlers).",
+          metrics_.operations_recovered_rerun.load());
+  counter("lrod_operations_recovered_failed_total",
+          "Unfinished operations failed at start (handlers that cannot be re-run).",
+          metrics_.operations_recovered_failed.load());
+  counter("lrod_operations_purged_total", "Finished operations deleted after retention.",
+          metrics_.operations_purged.load());
+  AppendMetricHeader(out, "lrod_operation_duration_seconds", "histogram",
+                     "Time from creation to a terminal status.");
+  metrics_.operation_duration.Render(out, "lrod_operation_duration_seconds", "");
+  counter("lrod_store_commits_total", "Store transactions (group commits).",
+          metrics_.commits.load());
+  counter("lrod_store_commit_failures_total", "Store transactions that failed.",
+          metrics_.commit_failures.load());
+  counter("lrod_store_committed_writes_total", "Operation writes committed.",
+          metrics_.committed_writes.load());
+  AppendMetricHeader(out, "lrod_store_commit_duration_seconds", "histogram",
+                     "Duration of one store transaction, fsync included.");
+  metrics_.commit_latency.Render(out, "lrod_store_commit_duration_seconds", "");
+  runtime_.RenderMetrics(out);
+  return response;
+}
+
+}  // namespace lro::server::internal

@@ -1,0 +1,326 @@
+#include "http/http_server.h"
+
+#include <pthread.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/as_tuple.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <ctime>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "api/api.h"
+#include "runtime/logger.h"
+#include "runtime/metrics.h"
+
+namespace lro::server::internal {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto kTuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+// "Date: …\r\n", formatted at most once per second per thread.
+std::string_view DateHeader() {
+  thread_local std::time_t cached_second = 0;
+  thread_local char line[64] = {};
+  thread_local std::size_t length = 0;
+  const std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    cached_second = now;
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    length = std::strftime(line, sizeof line, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &utc);
+  }
+  return {line, length};
+}
+
+void Serialize(const ApiResponse& response, bool keep_alive, unsigned version, std::string& out) {
+  out.clear();
+  const std::string_view body = response.Body();
+  out.reserve(256 + response.headers.size() + response.extra_headers.size() + body.size());
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(response.status);
+  out += ' ';
+  const auto reason =
+      http::obsolete_reason(http::int_to_status(static_cast<unsigned>(response.status)));
+  out.append(reason.data(), reason.size());
+  out += "\r\n";
+  out += DateHeader();
+  if (!response.content_type.empty()) {
+    out += "Content-Type: ";
+    out += response.content_type;
+    out += "\r\n";
+  }
+  if (response.status != 204 && response.status != 304) {
+    out += "Content-Length: ";
+    out += std::to_string(body.size());
+    out += "\r\n";
+  }
+  out += response.headers;
+  out += response.extra_headers;
+  if (!keep_alive) {
+    out += "Connection: close\r\n";
+  } else if (version == 10) {
+    out += "Connection: keep-alive\r\n";
+  }
+  out += "\r\n";
+  if (response.status != 204 && response.status != 304) out += body;
+}
+
+struct Session {
+  explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  bool busy = false;  // only touched on the session's strand
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(HttpServerOptions o, Metrics& m, Logger& l)
+      : options(std::move(o)),
+        metrics(m),
+        logger(l),
+        ioc(std::max(1, options.io_threads)),
+        acceptor(ioc) {}
+
+  asio::awaitable<void> Accept();
+  asio::awaitable<void> Serve(std::shared_ptr<Session> session);
+  auto WaitFor(std::shared_ptr<PendingReply> pending, asio::any_io_executor executor);
+
+  HttpServerOptions options;
+  Api* api = nullptr;
+  Metrics& metrics;
+  Logger& logger;
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopping{false};
+  bool started = false;
+  std::uint16_t bound_port = 0;
+
+  std::mutex sessions_mutex;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;  // GUARDED_BY(sessions_mutex)
+};
+
+asio::awaitable<void> HttpServer::Impl::Accept() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kTuple);
+    if (ec) {
+      if (stopping || ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      logger.Log(LogLevel::kWarning, "accept failed", {{"error", ec.message()}});
+      // Out of file descriptors and the like: breathe instead of spinning.
+      asio::steady_timer pause(ioc, std::chrono::milliseconds(50));
+      co_await pause.async_wait(kTuple);
+      continue;
+    }
+    metrics.connections_accepted.fetch_add(1, std::memory_order_relaxed);
+    if (static_cast<std::size_t>(metrics.connections_open.load()) >= options.max_connections) {
+      metrics.connections_rejected.fetch_add(1, std::memory_order_relaxed);
+      beast::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    auto session = std::make_shared<Session>(tcp::socket(std::move(socket)));
+    {
+      std::lock_guard lock(sessions_mutex);
+      sessions.emplace(session.get(), session);
+    }
+    metrics.connections_open.fetch_add(1, std::memory_order_relaxed);
+    auto executor = session->stream.get_executor();
+    asio::co_spawn(executor, Serve(std::move(session)), asio::detached);
+  }
+}
+
+// Not a coroutine (GCC 12 double-destroys the parameters of a `co_return co_await` coroutine):
+// returns the awaitable of an operation completed by PendingReply on any thread, resumed on
+// `executor`.
+auto HttpServer::Impl::WaitFor(std::shared_ptr<PendingReply> pending,
+                               asio::any_io_executor executor) {
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(ApiResponse)>(
+      [this](auto handler, std::shared_ptr<PendingReply> reply, asio::any_io_executor ex) {
+        using Handler = decltype(handler);
+        auto shared = std::make_shared<Handler>(std::move(handler));
+        // Keeps the io_context running while the answer is being prepared elsewhere.
+        auto work = std::make_shared<asio::executor_work_guard<asio::io_context::executor_type>>(
+            ioc.get_executor());
+        reply->OnReady([shared, ex, work](ApiResponse response) {
+          asio::post(ex, [shared, work, response = std::move(response)]() mutable {
+            (*shared)(std::move(response));
+          });
+        });
+      },
+      asio::use_awaitable, std::move(pending), std::move(executor));
+}
+
+asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Session> session) {
+  beast::flat_buffer buffer;
+  std::string out;
+  try {
+    for (;;) {
+      session->busy = false;
+      if (stopping) break;
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+      parser.body_limit(options.max_body_bytes);
+      session->stream.expires_after(options.idle_timeout);
+      auto [ec, bytes] = co_await http::async_read(session->stream, buffer, parser, kTuple);
+      (void)bytes;
+      if (ec) {
+        int status = 0;
+        ErrorInfo error;
+        if (ec == http::error::body_limit) {
+          status = 413;
+          error = {"RequestBodyTooLarge",
+                   "The request body exceeds " + std::to_string(options.max_body_bytes) + " bytes.",
+                   {},
+                   false};
+        } else if (ec == http::error::header_limit) {
+          status = 431;
+          error = {
+              "RequestHeadersTooLarge", "The request line and headers are too large.", {}, false};
+        } else if (ec.category() == http::make_error_code(http::error::bad_method).category() &&
+                   ec != http::error::end_of_stream && ec != http::error::partial_message) {
+          status = 400;
+          error = {"BadRequest", "Malformed HTTP request: " + ec.message(), {}, false};
+        }
+        if (status != 0) {
+          session->busy = true;
+          ApiResponse response = api->TransportError(status, error);
+          Serialize(response, false, 11, out);
+          metrics.CountResponse(status);
+          session->stream.expires_after(std::chrono::seconds(5));
+          co_await asio::async_write(session->stream, asio::buffer(out), kTuple);
+        }
+        break;
+      }
+      session->busy = true;
+      const auto request_started = std::chrono::steady_clock::now();
+      auto& message = parser.get();
+      const unsigned version = message.version();
+      bool keep_alive = message.keep_alive();
+      ApiRequest request;
+      request.method = std::string(message.method_string());
+      request.target = std::string(message.target());
+      request.headers.reserve(8);
+      for (const auto& field : message) {
+        request.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+      }
+      request.body = std::move(message.body());
+      Api::Result result = api->Handle(request);
+      // Not a conditional expression: GCC 12 mis-destroys temporaries of a co_await inside ?:.
+      ApiResponse response;
+      if (result.now) {
+        response = std::move(*result.now);
+      } else {
+        response = co_await WaitFor(std::move(result.later), session->stream.get_executor());
+      }
+      keep_alive = keep_alive && !stopping;
+      Serialize(response, keep_alive, version, out);
+      session->stream.expires_after(options.idle_timeout);
+      auto [write_ec, written] =
+          co_await asio::async_write(session->stream, asio::buffer(out), kTuple);
+      (void)written;
+      metrics.CountResponse(response.status);
+      metrics.latency[static_cast<std::size_t>(response.endpoint)].Observe(
+          std::chrono::steady_clock::now() - request_started);
+      if (logger.Enabled(LogLevel::kDebug)) {
+        logger.Log(LogLevel::kDebug, "request",
+                   {{"requestId", response.request_id},
+                    {"method", request.method},
+                    {"target", request.target},
+                    {"status", std::to_string(response.status)}});
+      }
+      if (write_ec || !keep_alive) break;
+      // Keep a big body's buffer from pinning memory on an idle connection.
+      if (out.capacity() > 64 * 1024) std::string().swap(out);
+    }
+  } catch (const std::exception& e) {
+    logger.Log(LogLevel::kError, "connection failed", {{"error", e.what()}});
+  }
+  beast::error_code ignored;
+  session->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  session->stream.close();
+  {
+    std::lock_guard lock(sessions_mutex);
+    sessions.erase(session.get());
+  }
+  metrics.connections_open.fetch_sub(1, std::memory_order_relaxed);
+}
+
+HttpServer::HttpServer(HttpServerOptions options, Metrics& metrics, Logger& logger)
+    : impl_(std::make_unique<Impl>(std::move(options), metrics, logger)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Status HttpServer::Bind() {
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(impl_->options.host, ec);
+  if (ec) {
+    return Status(StatusCode::kInvalidArgument, "bad listen address " + impl_->options.host);
+  }
+  const tcp::endpoint endpoint(address, impl_->options.port);
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status(StatusCode::kUnavailable, "cannot listen on " + impl_->options.host + ":" +
+                                                std::to_string(impl_->options.port) + ": " +
+                                                ec.message());
+  }
+  impl_->bound_port = acceptor.local_endpoint().port();
+  return Status();
+}
+
+std::uint16_t HttpServer::port() const { return impl_->bound_port; }
+
+void HttpServer::Start(Api& api) {
+  impl_->api = &api;
+  impl_->started = true;
+  asio::co_spawn(impl_->ioc, impl_->Accept(), asio::detached);
+  for (int i = 0; i < std::max(1, impl_->options.io_threads); ++i) {
+    impl_->threads.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "lrod-http");
+      impl_->ioc.run();
+    });
+  }
+}
+
+void HttpServer::Stop() {
+  if (impl_->stopping.exchange(true)) return;
+  if (!impl_->started) return;
+  asio::post(impl_->ioc, [this] {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+  });
+  std::vector<std::shared_ptr<Session>> open;
+  {
+    std::lock_guard lock(impl_->sessions_mutex);
+    for (auto& [raw, weak] : impl_->sessions) {
+      if (auto session = weak.lock()) open.push_back(std::move(session));
+    }
+  }
+  // Idle connections are closed now; busy ones after their response (see Serve).
+  for (auto& session : open) {
+    asio::post(session->stream.get_executor(), [session] {
+      if (!session->busy) session->stream.cancel();
+    });
+  }
+  open.clear();
+  for (auto& thread : impl_->threads) {
+    if (thread.joinable()) thread.join();
+  }
+  impl_->threads.clear();
+}
+
+}  // namespace lro::server::internal

@@ -1,0 +1,108 @@
+#include "runtime/executor.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+
+namespace lro::server::internal {
+
+Executor::Executor(int threads) {
+  classes_.push_back(Class{});  // class 0: unlimited
+  const int count = std::max(1, threads);
+  threads_.reserve(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    threads_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "lrod-worker");
+      Loop();
+    });
+  }
+}
+
+Executor::~Executor() { Stop(std::chrono::milliseconds(0)); }
+
+int Executor::AddClass(int max_concurrency) {
+  std::lock_guard lock(mutex_);
+  classes_.push_back(Class{std::max(0, max_concurrency), 0, {}});
+  return static_cast<int>(classes_.size() - 1);
+}
+
+void Executor::Submit(int task_class, std::function<void()> task) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return;
+  auto index = static_cast<std::size_t>(task_class);
+  if (index >= classes_.size()) index = 0;
+  Class& c = classes_[index];
+  if (c.limit == 0 || c.admitted < c.limit) {
+    ++c.admitted;
+    ready_.push_back(Ready{static_cast<int>(index), std::move(task)});
+    work_available_.notify_one();
+  } else {
+    c.backlog.push_back(std::move(task));
+    ++backlog_size_;
+  }
+}
+
+bool Executor::Stop(std::chrono::milliseconds grace) {
+  std::deque<Ready> dropped;
+  std::vector<std::deque<std::function<void()>>> dropped_backlogs;
+  bool in_time = true;
+  {
+    std::unique_lock lock(mutex_);
+    if (stopping_ && threads_.empty()) return true;
+    stopping_ = true;
+    dropped.swap(ready_);
+    for (auto& c : classes_) {
+      dropped_backlogs.push_back(std::move(c.backlog));
+      c.backlog.clear();
+    }
+    backlog_size_ = 0;
+    work_available_.notify_all();
+    in_time = idle_.wait_for(lock, grace, [&] { return running_ == 0; });
+  }
+  // Tasks hold references to operations; release them outside the lock.
+  dropped.clear();
+  dropped_backlogs.clear();
+  for (auto& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
+  threads_.clear();
+  return in_time;
+}
+
+std::size_t Executor::queued() const {
+  std::lock_guard lock(mutex_);
+  return ready_.size() + backlog_size_;
+}
+
+std::size_t Executor::running() const {
+  std::lock_guard lock(mutex_);
+  return running_;
+}
+
+void Executor::Loop() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    work_available_.wait(lock, [&] { return stopping_ || !ready_.empty(); });
+    if (stopping_) return;
+    Ready next = std::move(ready_.front());
+    ready_.pop_front();
+    ++running_;
+    lock.unlock();
+    next.task();
+    next.task = nullptr;
+    lock.lock();
+    --running_;
+    Class& c = classes_[static_cast<std::size_t>(next.task_class)];
+    --c.admitted;
+    if (!c.backlog.empty() && !stopping_) {
+      ++c.admitted;
+      --backlog_size_;
+      ready_.push_back(Ready{next.task_class, std::move(c.backlog.front())});
+      c.backlog.pop_front();
+      work_available_.notify_one();
+    }
+    if (running_ == 0) idle_.notify_all();
+  }
+}
+
+}  // namespace lro::server::internal

@@ -1,0 +1,59 @@
+// The pool that runs operations' work, with a concurrency limit per operation type.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace lro::server::internal {
+
+class Executor {
+ public:
+  explicit Executor(int threads);
+  // Stop()s.
+  ~Executor();
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  // Declares a class of tasks of which at most `max_concurrency` run at once (0 = no limit
+  // beyond the pool). Returns its id for Submit. REQUIRES: before the first Submit.
+  int AddClass(int max_concurrency);
+  // Queues `task`; FIFO within a class. Dropped silently after Stop().
+  void Submit(int task_class, std::function<void()> task);
+  // Stops taking tasks, drops queued ones, waits for running ones (up to `grace`, then keeps
+  // waiting but returns false), joins the threads. Idempotent.
+  bool Stop(std::chrono::milliseconds grace);
+
+  [[nodiscard]] std::size_t queued() const;
+  [[nodiscard]] std::size_t running() const;
+
+ private:
+  struct Class {
+    int limit = 0;
+    int admitted = 0;  // in ready_ or running
+    std::deque<std::function<void()>> backlog;
+  };
+  struct Ready {
+    int task_class;
+    std::function<void()> task;
+  };
+  void Loop();
+
+  mutable std::mutex mutex_;
+  std::condition_variable work_available_;
+  std::condition_variable idle_;
+  std::vector<Class> classes_;    // GUARDED_BY(mutex_)
+  std::deque<Ready> ready_;       // GUARDED_BY(mutex_)
+  std::size_t backlog_size_ = 0;  // GUARDED_BY(mutex_)
+  std::size_t running_ = 0;       // GUARDED_BY(mutex_)
+  bool stopping_ = false;         // GUARDED_BY(mutex_)
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace lro::server::internal

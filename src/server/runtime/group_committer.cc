@@ -1,0 +1,125 @@
+#include "runtime/group_committer.h"
+
+#include <pthread.h>
+
+#include <future>
+#include <utility>
+#include <vector>
+
+namespace lro::server::internal {
+
+GroupCommitter::GroupCommitter(std::shared_ptr<OperationStore> store, std::size_t max_batch,
+                               Observer observer)
+    : store_(std::move(store)),
+      max_batch_(max_batch == 0 ? 1 : max_batch),
+      observer_(std::move(observer)),
+      thread_([this] {
+        pthread_setname_np(pthread_self(), "lrod-writer");
+        Loop();
+      }) {}
+
+GroupCommitter::~GroupCommitter() { Stop(); }
+
+bool GroupCommitter::Submit(Prepare prepare, Done done) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return false;
+  queue_.push_back(Item{std::move(prepare), std::move(done), {}});
+  if (queue_.size() == 1) wake_.notify_one();
+  return true;
+}
+
+void GroupCommitter::Run(std::function<void(OperationStore&)> job) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return;
+  queue_.push_back(Item{{}, {}, std::move(job)});
+  if (queue_.size() == 1) wake_.notify_one();
+}
+
+void GroupCommitter::Flush() {
+  std::promise<void> flushed;
+  auto future = flushed.get_future();
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || !thread_.joinable()) return;
+    queue_.push_back(Item{{}, {}, [&flushed](OperationStore&) { flushed.set_value(); }});
+    if (queue_.size() == 1) wake_.notify_one();
+  }
+  future.wait();
+}
+
+void GroupCommitter::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::size_t GroupCommitter::queue_depth() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+void GroupCommitter::Loop() {
+  std::deque<Item> batch;
+  for (;;) {
+    std::function<void(OperationStore&)> job;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything is committed
+      if (queue_.front().job) {
+        job = std::move(queue_.front().job);
+        queue_.pop_front();
+      } else {
+        while (!queue_.empty() && !queue_.front().job && batch.size() < max_batch_) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+    }
+    if (job) {
+      job(*store_);
+      continue;
+    }
+    CommitBatch(batch);
+    batch.clear();
+  }
+}
+
+void GroupCommitter::CommitBatch(std::deque<Item>& batch) {
+  std::vector<StoreWrite> writes;
+  std::vector<std::size_t> owners;  // writes[i] came from batch[owners[i]]
+  writes.reserve(batch.size());
+  owners.reserve(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (!batch[i].prepare) continue;
+    if (auto write = batch[i].prepare()) {
+      writes.push_back(std::move(*write));
+      owners.push_back(i);
+    }
+  }
+  std::vector<Status> outcome(batch.size());
+  if (!writes.empty()) {
+    const auto started = std::chrono::steady_clock::now();
+    Status status = store_->Commit(writes);
+    if (observer_) {
+      observer_(writes.size(), std::chrono::steady_clock::now() - started, status.ok());
+    }
+    if (!status.ok() && writes.size() > 1) {
+      // One bad write must not fail its neighbours: commit them one by one.
+      for (std::size_t i = 0; i < writes.size(); ++i) {
+        outcome[owners[i]] = store_->Commit({writes[i]});
+      }
+    } else if (!status.ok()) {
+      outcome[owners[0]] = status;
+    }
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].done) batch[i].done(outcome[i]);
+  }
+}
+
+}  // namespace lro::server::internal

@@ -1,0 +1,70 @@
+// Group commit: one writer thread turns many concurrent writes into few durable transactions.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "lro/server/store.h"
+
+namespace lro::server::internal {
+
+// Every write submitted while a transaction is being committed joins the next one, so the
+// number of fsyncs per second stays bounded whatever the write rate; each writer is told
+// only after its own write is durable.
+class GroupCommitter {
+ public:
+  // Runs on the writer thread just before the transaction: returns the write to make (taken
+  // at that moment, so it holds the latest state), or nullopt for nothing.
+  using Prepare = std::function<std::optional<StoreWrite>()>;
+  // Runs on the writer thread once the write is durable (OK) or failed. Must not block.
+  using Done = std::function<void(const Status& status)>;
+  // Told of each transaction: writes in it, time it took, outcome.
+  using Observer =
+      std::function<void(std::size_t writes, std::chrono::nanoseconds elapsed, bool ok)>;
+
+  GroupCommitter(std::shared_ptr<OperationStore> store, std::size_t max_batch,
+                 Observer observer = {});
+  // Stop()s.
+  ~GroupCommitter();
+  GroupCommitter(const GroupCommitter&) = delete;
+  GroupCommitter& operator=(const GroupCommitter&) = delete;
+
+  // Queues a write. Returns false, dropping it (`done` is never called), after Stop().
+  bool Submit(Prepare prepare, Done done);
+  // Runs `job` on the writer thread between two transactions, with the store to itself.
+  void Run(std::function<void(OperationStore& store)> job);
+  // Blocks until everything queued before the call has been committed (or failed).
+  void Flush();
+  // Commits what is queued, then stops the thread. Idempotent.
+  void Stop();
+
+  [[nodiscard]] std::size_t queue_depth() const;
+
+ private:
+  struct Item {
+    Prepare prepare;
+    Done done;
+    std::function<void(OperationStore&)> job;
+  };
+  void Loop();
+  void CommitBatch(std::deque<Item>& batch);
+
+  std::shared_ptr<OperationStore> store_;
+  const std::size_t max_batch_;
+  Observer observer_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Item> queue_;  // GUARDED_BY(mutex_)
+  bool stopping_ = false;   // GUARDED_BY(mutex_)
+  std::thread thread_;
+};
+
+}  // namespace lro::server::internal

@@ -1,0 +1,16 @@
+// Identifiers.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace lro::server::internal {
+
+// A UUID v4 from the kernel's CSPRNG (getrandom): an operation id nobody can guess.
+std::string NewOperationId();
+// A UUID-shaped id for a request: unique, cheap, not secret.
+std::string NewRequestId();
+// True for a lower-case canonical UUID ("xxxxxxxx-xxxx-…", 36 characters).
+bool IsCanonicalUuid(std::string_view text);
+
+}  // namespace lro::server::internal

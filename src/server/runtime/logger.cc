@@ -1,0 +1,58 @@
+#include "runtime/logger.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "common/json_text.h"
+#include "common/time_text.h"
+
+namespace lro::server::internal {
+namespace {
+
+const char* LevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "info";
+}
+
+}  // namespace
+
+Logger::Logger(LogLevel level, std::function<void(std::string_view)> sink)
+    : level_(level), sink_(std::move(sink)) {}
+
+void Logger::Log(LogLevel level, std::string_view message, std::initializer_list<Field> fields) {
+  if (!Enabled(level)) return;
+  std::string line;
+  line.reserve(128);
+  line += "{\"time\":\"";
+  AppendIso8601(line, ToUnixMs(std::chrono::system_clock::now()));
+  line += "\",\"level\":\"";
+  line += LevelName(level);
+  line += "\",\"msg\":";
+  AppendJsonString(line, message);
+  for (const auto& [key, value] : fields) {
+    line.push_back(',');
+    AppendJsonString(line, key);
+    line.push_back(':');
+    AppendJsonString(line, value);
+  }
+  line += "}";
+  std::lock_guard lock(mutex_);
+  if (sink_) {
+    sink_(line);
+  } else {
+    line.push_back('\n');
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    std::fflush(stderr);
+  }
+}
+
+}  // namespace lro::server::internal

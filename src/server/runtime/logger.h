@@ -1,0 +1,32 @@
+// Structured logs: one JSON object per line.
+#pragma once
+
+#include <functional>
+#include <initializer_list>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "lro/server/server.h"
+
+namespace lro::server::internal {
+
+class Logger {
+ public:
+  using Field = std::pair<std::string_view, std::string_view>;
+
+  // Null sink = stderr.
+  Logger(LogLevel level, std::function<void(std::string_view)> sink);
+
+  [[nodiscard]] bool Enabled(LogLevel level) const { return level >= level_; }
+  // {"time":"…","level":"info","msg":"…","key":"value",…}
+  void Log(LogLevel level, std::string_view message, std::initializer_list<Field> fields = {});
+
+ private:
+  LogLevel level_;
+  std::function<void(std::string_view)> sink_;
+  std::mutex mutex_;
+};
+
+}  // namespace lro::server::internal

@@ -1,0 +1,975 @@
+#include "runtime/runtime.h"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <condition_variable>
+#include <exception>
+#include <future>
+#include <utility>
+#include <vector>
+
+#include "common/time_text.h"
+#include "runtime/ids.h"
+
+namespace lro::server::internal {
+
+// One operation known to this process. Lock order: LiveOp::mutex, then the committer's,
+// timers', executor's or keys' mutex; never the other way round.
+struct LiveOp {
+  // Immutable once shared.
+  std::string id;
+  std::string principal;
+  std::string type;
+  Route* route = nullptr;  // null for operations read back from the store
+  std::int64_t created_ms = 0;
+  std::string request;  // for re-runs; empty = cannot be re-run
+  int retry_after_s = 1;
+  std::string key_map_key;       // the idempotency key reserved for it, if any
+  std::optional<KeyRecord> key;  // written with the insert
+
+  std::mutex mutex;
+  std::condition_variable wake;  // SleepFor waits here
+
+  // The latest decided state: equal to or ahead of `committed`.
+  OperationStatus status = OperationStatus::kNotStarted;
+  std::optional<int> percent;
+  std::int64_t updated_ms = 0;
+  std::optional<std::int64_t> expires_ms;
+  std::optional<ErrorInfo> error;
+  bool has_result = false;
+  std::shared_ptr<const ResultData> result;
+
+  bool cancel_requested = false;
+  bool dead = false;             // its insert failed: never visible
+  bool insert_prepared = false;  // later writes are UPDATEs
+  bool write_queued = false;
+  bool terminal_published = false;
+  // What readers see: published only after its write committed. Null until the insert did.
+  std::shared_ptr<const Snapshot> committed;
+  std::shared_ptr<const Snapshot> prepared;  // in the transaction being committed
+
+  // The creating request, waiting for its answer.
+  CreateCallback answer;
+  bool budget_expired = false;
+  TimerQueue::Id budget_timer = 0;
+
+  std::shared_ptr<Work> continuation;
+  TimerQueue::Id continuation_timer = 0;
+  TimerQueue::Id progress_timer = 0;
+  std::chrono::steady_clock::time_point progress_written_at{};
+};
+
+class OperationContext final : public WorkContext {
+ public:
+  OperationContext(Runtime& runtime, std::shared_ptr<LiveOp> op)
+      : runtime_(runtime), op_(std::move(op)) {}
+  const std::string& operation_id() const override { return op_->id; }
+  const std::string& principal() const override { return op_->principal; }
+  void ReportProgress(int percent) override { runtime_.ReportProgress(op_, percent); }
+  bool CancelRequested() const override {
+    std::lock_guard lock(op_->mutex);
+    return op_->cancel_requested;
+  }
+  bool ShuttingDown() const override { return runtime_.stopping(); }
+  bool SleepFor(std::chrono::milliseconds duration) override {
+    std::unique_lock lock(op_->mutex);
+    return !op_->wake.wait_for(lock, duration,
+                               [&] { return op_->cancel_requested || runtime_.stopping(); });
+  }
+
+ private:
+  Runtime& runtime_;
+  std::shared_ptr<LiveOp> op_;
+};
+
+namespace {
+
+ErrorInfo CanceledError() {
+  return ErrorInfo{
+      "OperationCanceled", "The operation was canceled at the caller's request.", {}, false};
+}
+
+ErrorInfo InterruptedError() {
+  return ErrorInfo{"OperationInterrupted",
+                   "The server stopped while this operation was running, and its work cannot be "
+                   "re-run safely, so it did not complete. Start it again if needed.",
+                   {},
+                   false};
+}
+
+// Headers a re-run must not see (credentials) or has no use for (transport, idempotency).
+bool IsCredentialHeader(std::string_view name) {
+  static constexpr std::string_view kNames[] = {"authorization",
+                                                "proxy-authorization",
+                                                "cookie",
+                                                "api-key",
+                                                "x-api-key",
+                                                "host",
+                                                "content-length",
+                                                "connection",
+                                                "user-agent",
+                                                "accept",
+                                                "accept-encoding",
+                                                "keep-alive",
+                                                "idempotency-key",
+                                                "repeatability-request-id",
+                                                "repeatability-first-sent",
+                                                "operation-id",
+                                                "x-ms-client-request-id"};
+  for (auto candidate : kNames) {
+    if (candidate.size() == name.size() &&
+        std::equal(candidate.begin(), candidate.end(), name.begin(), [](char a, char b) {
+          return a == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The request a re-run replays, without credentials.
+std::string EncodeRequest(const Request& request) {
+  boost::json::object object;
+  object["method"] = request.method;
+  object["path"] = request.path;
+  object["query"] = request.query;
+  object["body"] = request.body;
+  boost::json::array headers;
+  for (const auto& header : request.headers) {
+    if (IsCredentialHeader(header.name)) continue;
+    headers.push_back(
+        boost::json::array{boost::json::string(header.name), boost::json::string(header.value)});
+  }
+  object["headers"] = std::move(headers);
+  return boost::json::serialize(object);
+}
+
+std::optional<Request> DecodeRequest(std::string_view text) {
+  boost::system::error_code ec;
+  const auto value = boost::json::parse(text, ec);
+  if (ec || !value.is_object()) return std::nullopt;
+  const auto& object = value.get_object();
+  auto string_at = [&](std::string_view key) -> std::optional<std::string> {
+    const auto* field = object.if_contains(key);
+    if (field == nullptr || !field->is_string()) return std::nullopt;
+    return std::string(field->get_string());
+  };
+  auto method = string_at("method");
+  auto path = string_at("path");
+  if (!method || !path) return std::nullopt;
+  Request request;
+  request.method = std::move(*method);
+  request.path = std::move(*path);
+  request.query = string_at("query").value_or("");
+  request.body = string_at("body").value_or("");
+  if (const auto* headers = object.if_contains("headers"); headers && headers->is_array()) {
+    for (const auto& item : headers->get_array()) {
+      if (!item.is_array() || item.get_array().size() != 2 || !item.get_array()[0].is_string() ||
+          !item.get_array()[1].is_string()) {
+        continue;
+      }
+      request.headers.push_back({std::string(item.get_array()[0].get_string()),
+                                 std::string(item.get_array()[1].get_string())});
+    }
+  }
+  return request;
+}
+
+WorkResult InvokeWork(const Work& work, WorkContext& context) {
+  try {
+    return work(context);
+  } catch (const std::exception& e) {
+    return WorkResult::Error(
+        ErrorInfo{"InternalError", std::string("the work failed: ") + e.what(), {}, false});
+  } catch (...) {
+    return WorkResult::Error(ErrorInfo{"InternalError", "the work failed", {}, false});
+  }
+}
+
+}  // namespace
+
+Runtime::Runtime(RuntimeConfig config, std::shared_ptr<OperationStore> store, Router& router,
+                 Metrics& metrics, Logger& logger)
+    : config_(std::move(config)),
+      store_(std::move(store)),
+      router_(router),
+      metrics_(metrics),
+      logger_(logger) {
+  if (!config_.clock) config_.clock = SystemClock();
+  cache_.reserve(1 << 16);
+}
+
+Runtime::~Runtime() { Stop(); }
+
+std::int64_t Runtime::NowMs() const { return ToUnixMs(config_.clock->WallNow()); }
+
+Status Runtime::Start() {
+  executor_ = std::make_unique<Executor>(config_.worker_threads);
+  for (const auto& route : router_.routes()) {
+    route->executor_class = executor_->AddClass(route->options.max_concurrency);
+  }
+  timers_ = std::make_unique<TimerQueue>();
+  committer_ = std::make_unique<GroupCommitter>(
+      store_, config_.max_batch,
+      [this](std::size_t writes, std::chrono::nanoseconds elapsed, bool ok) {
+        metrics_.commits.fetch_add(1, std::memory_order_relaxed);
+        metrics_.committed_writes.fetch_add(ok ? writes : 0, std::memory_order_relaxed);
+        if (!ok) metrics_.commit_failures.fetch_add(1, std::memory_order_relaxed);
+        metrics_.commit_latency.Observe(elapsed);
+      });
+  if (auto status = Recover(); !status.ok()) return status;
+  started_ = true;
+  next_purge_ = std::chrono::steady_clock::now();
+  janitor_timer_ = timers_->After(std::chrono::milliseconds(1000), [this] { Janitor(); });
+  return Status();
+}
+
+void Runtime::Stop() {
+  if (!executor_ || stopped_.exchange(true)) return;
+  started_ = false;
+  stopping_ = true;
+  // Wake work sleeping in SleepFor.
+  std::vector<std::shared_ptr<LiveOp>> sleepers;
+  {
+    std::shared_lock lock(cache_mutex_);
+    for (const auto& [id, op] : cache_) sleepers.push_back(op);
+  }
+  for (const auto& op : sleepers) {
+    std::lock_guard lock(op->mutex);
+    op->wake.notify_all();
+  }
+  sleepers.clear();
+  if (!executor_->Stop(config_.shutdown_grace)) {
+    logger_.Log(LogLevel::kWarning, "work still running after the shutdown grace period; waiting");
+    executor_->Stop(std::chrono::hours(24 * 365));
+  }
+  timers_->Stop();
+  committer_->Stop();
+  logger_.Log(LogLevel::kInfo, "operation runtime stopped",
+              {{"unfinished", std::to_string(live_.load())}});
+  // Break the LiveOp <-> callback cycles.
+  std::lock_guard lock(cache_mutex_);
+  cache_.clear();
+}
+
+// ---- creation ---------------------------------------------------------------------------
+
+void Runtime::Create(Route& route, const Request& request, Work work, std::optional<KeySpec> key,
+                     CreateCallback done) {
+  if (stopping()) {
+    done(CreateOutcome{CreateKind::kUnavailable, nullptr, false, "the server is shutting down"});
+    return;
+  }
+  std::string map_key;
+  if (key) {
+    KeyDecision decision = ReserveKey(request.principal, *key);
+    switch (decision.state) {
+      case KeyState::kConflict:
+        done(CreateOutcome{CreateKind::kKeyConflict, nullptr, false, {}});
+        return;
+      case KeyState::kInFlight:
+        done(CreateOutcome{CreateKind::kKeyInFlight, nullptr, false, {}});
+        return;
+      case KeyState::kReplay: {
+        auto found = Find(decision.operation_id, request.principal, true);
+        if (!found.ok()) {
+          done(CreateOutcome{CreateKind::kUnavailable, nullptr, false, found.status().message()});
+        } else if (!*found) {
+          done(CreateOutcome{CreateKind::kKeyGone, nullptr, true, {}});
+        } else {
+          const bool succeeded = (*found)->status == OperationStatus::kSucceeded;
+          done(CreateOutcome{
+              succeeded ? CreateKind::kFinished : CreateKind::kAccepted, *found, true, {}});
+        }
+        return;
+      }
+      case KeyState::kReserved:
+        map_key = std::move(decision.map_key);
+        break;
+    }
+  }
+
+  auto op = std::make_shared<LiveOp>();
+  op->id = NewOperationId();
+  op->principal = request.principal;
+  op->type = route.options.operation_type;
+  op->route = &route;
+  op->created_ms = NowMs();
+  op->updated_ms = op->created_ms;
+  op->retry_after_s = route.retry_after_s;
+  if (route.options.idempotent) op->request = EncodeRequest(request);
+  if (key) {
+    op->key = KeyRecord{
+        request.principal, key->kind, key->key,
+        key->fingerprint,  op->id,    op->created_ms + config_.idempotency_window.count()};
+    op->key_map_key = map_key;
+    std::lock_guard lock(keys_mutex_);
+    if (auto it = keys_.find(map_key); it != keys_.end()) it->second.operation_id = op->id;
+  }
+  op->answer = std::move(done);
+  op->write_queued = true;
+  {
+    std::unique_lock lock(cache_mutex_);
+    cache_.emplace(op->id, op);
+  }
+  metrics_.operations_created.fetch_add(1, std::memory_order_relaxed);
+  live_.fetch_add(1, std::memory_order_relaxed);
+
+  if (!committer_->Submit([this, op] { return PrepareWrite(op); },
+                          [this, op](const Status& status) { OnWriteDone(op, status); })) {
+    Evict(op);
+    live_.fetch_sub(1, std::memory_order_relaxed);
+    if (!map_key.empty()) ReleaseKey(map_key);
+    CreateCallback answer = std::move(op->answer);
+    answer(CreateOutcome{CreateKind::kUnavailable, nullptr, false, "the server is shutting down"});
+    return;
+  }
+  {
+    std::lock_guard lock(op->mutex);
+    if (config_.inline_budget.count() > 0) {
+      op->budget_timer = timers_->After(config_.inline_budget, [this, op] {
+        CreateCallback answer;
+        CreateOutcome outcome;
+        {
+          std::lock_guard inner(op->mutex);
+          op->budget_timer = 0;
+          op->budget_expired = true;
+          TakeAnswerLocked(*op, answer, outcome);
+        }
+        if (answer) answer(std::move(outcome));
+      });
+    } else {
+      op->budget_expired = true;
+    }
+  }
+  auto shared_work = std::make_shared<Work>(std::move(work));
+  executor_->Submit(route.executor_class, [this, op, shared_work] { RunStep(op, shared_work); });
+}
+
+Runtime::KeyDecision Runtime::ReserveKey(const std::string& principal, const KeySpec& key) {
+  KeyDecision decision;
+  decision.map_key.reserve(principal.size() + key.key.size() + 4);
+  decision.map_key += principal;
+  decision.map_key += '\n';
+  decision.map_key += static_cast<char>('0' + static_cast<int>(key.kind));
+  decision.map_key += '\n';
+  decision.map_key += key.key;
+  const std::int64_t now = NowMs();
+  auto judge = [&](const KeyEntry& entry) {
+    if (entry.fingerprint != key.fingerprint) {
+      decision.state = KeyState::kConflict;
+    } else if (!entry.answered) {
+      decision.state = KeyState::kInFlight;
+    } else {
+      decision.state = KeyState::kReplay;
+      decision.operation_id = entry.operation_id;
+    }
+  };
+  {
+    std::lock_guard lock(keys_mutex_);
+    auto it = keys_.find(decision.map_key);
+    if (it != keys_.end() && it->second.expires_ms > now) {
+      it->second.touched = std::chrono::steady_clock::now();
+      judge(it->second);
+      return decision;
+    }
+  }
+  // Not in memory: the store knows keys of earlier runs and evicted ones.
+  auto stored = store_->FindKey(principal, key.kind, key.key);
+  std::lock_guard lock(keys_mutex_);
+  auto it = keys_.find(decision.map_key);
+  if (it != keys_.end() && it->second.expires_ms > now) {
+    judge(it->second);
+    return decision;
+  }
+  if (stored.ok() && *stored && (*stored)->expires_ms > now) {
+    KeyEntry entry{(*stored)->fingerprint, (*stored)->operation_id, true, (*stored)->expires_ms,
+                   std::chrono::steady_clock::now()};
+    judge(entry);
+    keys_[decision.map_key] = std::move(entry);
+    return decision;
+  }
+  keys_[decision.map_key] = KeyEntry{key.fingerprint,
+                                     {},
+                                     false,
+                                     now + config_.idempotency_window.count(),
+                                     std::chrono::steady_clock::now()};
+  decision.state = KeyState::kReserved;
+  return decision;
+}
+
+void Runtime::ReleaseKey(const std::string& map_key) {
+  std::lock_guard lock(keys_mutex_);
+  keys_.erase(map_key);
+}
+
+void Runtime::MarkKeyAnswered(const std::string& map_key) {
+  std::lock_guard lock(keys_mutex_);
+  if (auto it = keys_.find(map_key); it != keys_.end()) {
+    it->second.answered = true;
+    it->second.touched = std::chrono::steady_clock::now();
+  }
+}
+
+// ---- writes ------------------------------------------------------------------------------
+
+void Runtime::RequestWriteLocked(const std::shared_ptr<LiveOp>& op) {
+  if (op->write_queued || op->dead) return;
+  op->write_queued = true;
+  if (!committer_->Submit([this, op] { return PrepareWrite(op); },
+                          [this, op](const Status& status) { OnWriteDone(op, status); })) {
+    op->write_queued = false;  // stopped: the operation stays as committed
+  }
+}
+
+std::optional<StoreWrite> Runtime::PrepareWrite(const std::shared_ptr<LiveOp>& op) {
+  std::lock_guard lock(op->mutex);
+  op->write_queued = false;
+  if (op->dead) return std::nullopt;
+  StoreWrite write;
+  write.kind = op->insert_prepared ? StoreWrite::Kind::kUpdate : StoreWrite::Kind::kInsert;
+  OperationRecord& r = write.record;
+  r.id = op->id;
+  r.status = op->status;
+  r.percent_complete = op->percent;
+  r.updated_ms = op->updated_ms;
+  r.expires_ms = op->expires_ms;
+  r.error = op->error;
+  r.has_result = op->has_result;
+  if (op->result) {
+    r.result_content_type = op->result->content_type;
+    r.result = op->result->body;
+  }
+  if (!op->insert_prepared) {
+    r.principal = op->principal;
+    r.type = op->type;
+    r.created_ms = op->created_ms;
+    r.request = op->request;
+    write.key = op->key;
+    op->insert_prepared = true;
+  }
+
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->id = op->id;
+  snapshot->type = op->type;
+  snapshot->status = op->status;
+  snapshot->percent_complete = op->percent;
+  snapshot->created_ms = op->created_ms;
+  snapshot->updated_ms = op->updated_ms;
+  snapshot->expires_ms = op->expires_ms;
+  snapshot->error = op->error;
+  snapshot->has_result = op->has_result;
+  snapshot->result = op->result;
+  snapshot->retry_after_s = op->retry_after_s;
+  RenderSnapshot(config_.render, *snapshot);
+  op->prepared = std::move(snapshot);
+  return write;
+}
+
+void Runtime::TakeAnswerLocked(LiveOp& op, CreateCallback& answer, CreateOutcome& outcome) {
+  if (!op.answer || !op.committed) return;
+  const auto& snapshot = op.committed;
+  if (snapshot->status == OperationStatus::kSucceeded && config_.inline_budget.count() > 0) {
+    outcome.kind = CreateKind::kFinished;
+  } else if (IsTerminal(snapshot->status) || op.budget_expired) {
+    outcome.kind = CreateKind::kAccepted;
+  } else {
+    return;
+  }
+  outcome.snapshot = snapshot;
+  answer = std::move(op.answer);
+  op.answer = nullptr;
+  if (op.budget_timer != 0) {
+    timers_->Cancel(op.budget_timer);
+    op.budget_timer = 0;
+  }
+  if (!op.key_map_key.empty()) MarkKeyAnswered(op.key_map_key);
+}
+
+void Runtime::OnWriteDone(const std::shared_ptr<LiveOp>& op, const Status& status) {
+  CreateCallback answer;
+  CreateOutcome outcome;
+  bool newly_terminal = false;
+  if (!status.ok()) {
+    bool was_insert = false;
+    {
+      std::lock_guard lock(op->mutex);
+      op->prepared.reset();
+      if (!op->committed) {
+        // The insert failed: the operation never existed for anyone.
+        was_insert = true;
+        op->dead = true;
+        op->cancel_requested = true;
+        op->wake.notify_all();
+        answer = std::move(op->answer);
+        op->answer = nullptr;
+        if (op->budget_timer != 0) timers_->Cancel(op->budget_timer);
+        if (op->continuation_timer != 0) timers_->Cancel(op->continuation_timer);
+      }
+    }
+    logger_.Log(LogLevel::kError, "store write failed",
+                {{"operationId", op->id}, {"error", status.message()}});
+    if (was_insert) {
+      if (!op->key_map_key.empty()) ReleaseKey(op->key_map_key);
+      Evict(op);
+      live_.fetch_sub(1, std::memory_order_relaxed);
+      if (answer) {
+        answer(CreateOutcome{CreateKind::kUnavailable, nullptr, false, status.message()});
+      }
+    } else {
+      // Try again later; readers keep seeing the last committed state meanwhile.
+      timers_->After(std::chrono::seconds(1), [this, op] {
+        std::lock_guard lock(op->mutex);
+        RequestWriteLocked(op);
+      });
+    }
+    return;
+  }
+  {
+    std::lock_guard lock(op->mutex);
+    if (!op->prepared) return;  // nothing was written
+    op->committed = std::move(op->prepared);
+    if (IsTerminal(op->committed->status) && !op->terminal_published) {
+      op->terminal_published = true;
+      newly_terminal = true;
+    }
+    TakeAnswerLocked(*op, answer, outcome);
+  }
+  if (newly_terminal) {
+    const auto& snapshot = *op->committed;
+    metrics_.operations_finished[static_cast<std::size_t>(snapshot.status)].fetch_add(
+        1, std::memory_order_relaxed);
+    metrics_.operation_duration.Observe(
+        static_cast<double>(snapshot.updated_ms - snapshot.created_ms) / 1000.0);
+    live_.fetch_sub(1, std::memory_order_relaxed);
+    CacheFinished(op);
+    if (logger_.Enabled(LogLevel::kDebug)) {
+      logger_.Log(LogLevel::kDebug, "operation finished",
+                  {{"operationId", op->id}, {"status", OperationStatusName(snapshot.status)}});
+    }
+  }
+  if (answer) {
+    if (outcome.kind == CreateKind::kFinished) {
+      metrics_.operations_answered_inline.fetch_add(1, std::memory_order_relaxed);
+    }
+    answer(std::move(outcome));
+  }
+}
+
+// ---- work --------------------------------------------------------------------------------
+
+void Runtime::RunStep(const std::shared_ptr<LiveOp>& op, const std::shared_ptr<Work>& work) {
+  {
+    std::lock_guard lock(op->mutex);
+    if (op->dead || IsTerminal(op->status) || stopping()) return;
+    if (op->status == OperationStatus::kNotStarted) {
+      op->status = OperationStatus::kRunning;
+      op->updated_ms = NowMs();
+      RequestWriteLocked(op);
+    }
+  }
+  OperationContext context(*this, op);
+  OnStepResult(op, InvokeWork(*work, context));
+}
+
+void Runtime::OnStepResult(const std::shared_ptr<LiveOp>& op, WorkResult result) {
+  std::lock_guard lock(op->mutex);
+  if (op->dead || IsTerminal(op->status)) return;
+  switch (result.kind()) {
+    case WorkResult::Kind::kContinue: {
+      if (stopping()) return;  // kept for the next start
+      const auto delay = op->cancel_requested ? std::chrono::milliseconds(0) : result.delay();
+      op->continuation = result.next();
+      op->continuation_timer = timers_->After(delay, [this, op] {
+        std::shared_ptr<Work> next;
+        {
+          std::lock_guard inner(op->mutex);
+          op->continuation_timer = 0;
+          next = std::move(op->continuation);
+        }
+        if (next && op->route != nullptr) {
+          executor_->Submit(op->route->executor_class, [this, op, next] { RunStep(op, next); });
+        }
+      });
+      return;
+    }
+    case WorkResult::Kind::kCanceled:
+      if (stopping() && !op->cancel_requested) return;  // interrupted by shutdown: kept
+      FinishLocked(*op, OperationStatus::kCanceled, CanceledError(), nullptr);
+      break;
+    case WorkResult::Kind::kError: {
+      ErrorInfo error = result.error();
+      if (error.error_code.empty()) error.error_code = "OperationFailed";
+      FinishLocked(*op, OperationStatus::kFailed, std::move(error), nullptr);
+      break;
+    }
+    case WorkResult::Kind::kNoResult:
+      FinishLocked(*op, OperationStatus::kSucceeded, std::nullopt, nullptr);
+      break;
+    case WorkResult::Kind::kResult:
+      FinishLocked(
+          *op, OperationStatus::kSucceeded, std::nullopt,
+          std::make_shared<const ResultData>(ResultData{result.content_type(), result.body()}));
+      break;
+  }
+  RequestWriteLocked(op);
+}
+
+bool Runtime::FinishLocked(LiveOp& op, OperationStatus status, std::optional<ErrorInfo> error,
+                           std::shared_ptr<const ResultData> result) {
+  if (op.dead || IsTerminal(op.status)) return false;
+  op.status = status;
+  op.updated_ms = NowMs();
+  if (status == OperationStatus::kSucceeded) op.percent = 100;
+  op.expires_ms = op.updated_ms + config_.retention.count();
+  op.error = std::move(error);
+  op.has_result = result != nullptr;
+  op.result = std::move(result);
+  if (op.progress_timer != 0) {
+    timers_->Cancel(op.progress_timer);
+    op.progress_timer = 0;
+  }
+  op.wake.notify_all();
+  return true;
+}
+
+void Runtime::ReportProgress(const std::shared_ptr<LiveOp>& op, int percent) {
+  percent = std::clamp(percent, 0, 100);
+  std::lock_guard lock(op->mutex);
+  if (op->dead || IsTerminal(op->status)) return;
+  if (op->percent && percent <= *op->percent) return;
+  op->percent = percent;
+  op->updated_ms = NowMs();
+  if (op->progress_timer != 0) return;  // a write is already scheduled; it takes the latest
+  const auto now = std::chrono::steady_clock::now();
+  if (now - op->progress_written_at >= config_.progress_debounce) {
+    op->progress_written_at = now;
+    RequestWriteLocked(op);
+    return;
+  }
+  op->progress_timer = timers_->At(op->progress_written_at + config_.progress_debounce, [this, op] {
+    std::lock_guard inner(op->mutex);
+    op->progress_timer = 0;
+    op->progress_written_at = std::chrono::steady_clock::now();
+    RequestWriteLocked(op);
+  });
+}
+
+// ---- reads -------------------------------------------------------------------------------
+
+std::shared_ptr<LiveOp> Runtime::Lookup(std::string_view id) {
+  std::shared_lock lock(cache_mutex_);
+  auto it = cache_.find(id);
+  return it == cache_.end() ? nullptr : it->second;
+}
+
+void Runtime::Evict(const std::shared_ptr<LiveOp>& op) {
+  std::unique_lock lock(cache_mutex_);
+  auto it = cache_.find(op->id);
+  if (it != cache_.end() && it->second == op) cache_.erase(it);
+}
+
+void Runtime::CacheFinished(const std::shared_ptr<LiveOp>& op) {
+  std::shared_ptr<LiveOp> evicted;
+  {
+    std::lock_guard lock(finished_mutex_);
+    finished_.emplace_back(std::chrono::steady_clock::now(), op);
+    if (finished_.size() > config_.hot_limit) {
+      evicted = finished_.front().second.lock();
+      finished_.pop_front();
+    }
+  }
+  if (evicted) Evict(evicted);
+}
+
+bool Runtime::Expired(const Snapshot& snapshot) const {
+  return snapshot.expires_ms && *snapshot.expires_ms <= NowMs();
+}
+
+int Runtime::RetryAfterFor(std::string_view type) const {
+  if (const Route* route = router_.ByType(type)) return route->retry_after_s;
+  return 1;
+}
+
+std::shared_ptr<Snapshot> Runtime::SnapshotFromRecord(const OperationRecord& record) const {
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->id = record.id;
+  snapshot->type = record.type;
+  snapshot->status = record.status;
+  snapshot->percent_complete = record.percent_complete;
+  snapshot->created_ms = record.created_ms;
+  snapshot->updated_ms = record.updated_ms;
+  snapshot->expires_ms = record.expires_ms;
+  snapshot->error = record.error;
+  snapshot->has_result = record.has_result;
+  if (record.has_result && !record.result.empty()) {
+    snapshot->result =
+        std::make_shared<const ResultData>(ResultData{record.result_content_type, record.result});
+  }
+  snapshot->retry_after_s = RetryAfterFor(record.type);
+  RenderSnapshot(config_.render, *snapshot);
+  return snapshot;
+}
+
+StatusOr<std::shared_ptr<const Snapshot>> Runtime::Find(std::string_view id,
+                                                        std::string_view principal,
+                                                        bool with_result) {
+  const std::shared_ptr<const Snapshot> none;
+  if (!IsCanonicalUuid(id)) return none;
+  if (auto op = Lookup(id)) {
+    std::shared_ptr<const Snapshot> snapshot;
+    {
+      std::lock_guard lock(op->mutex);
+      snapshot = op->committed;
+    }
+    if (!snapshot || op->principal != principal || Expired(*snapshot)) return none;
+    if (!with_result || !snapshot->has_result || snapshot->result) return snapshot;
+  }
+  // Not in memory (finished a while ago, or before a restart), or its result was not loaded.
+  const bool load_result = with_result || config_.render.mode == Mode::kAzure;
+  auto record = store_->Get(id, load_result);
+  if (!record.ok()) return record.status();
+  if (!*record || (*record)->principal != principal) return none;
+  std::shared_ptr<Snapshot> snapshot = SnapshotFromRecord(**record);
+  if (Expired(*snapshot)) return none;
+  if (snapshot->has_result && !snapshot->result && load_result) {
+    snapshot->result = std::make_shared<const ResultData>(
+        ResultData{(*record)->result_content_type, std::string()});
+  }
+  if (IsTerminal(snapshot->status)) {
+    // Keep it hot for the polls that usually follow.
+    auto op = std::make_shared<LiveOp>();
+    op->id = snapshot->id;
+    op->principal = (*record)->principal;
+    op->type = snapshot->type;
+    op->status = snapshot->status;
+    op->insert_prepared = true;
+    op->terminal_published = true;
+    op->committed = snapshot;
+    bool inserted = false;
+    {
+      std::unique_lock lock(cache_mutex_);
+      auto it = cache_.find(op->id);
+      if (it == cache_.end()) {
+        cache_.emplace(op->id, op);
+        inserted = true;
+      }
+    }
+    if (inserted) CacheFinished(op);
+  }
+  return std::shared_ptr<const Snapshot>(std::move(snapshot));
+}
+
+StatusOr<std::shared_ptr<const Snapshot>> Runtime::Cancel(std::string_view id,
+                                                          std::string_view principal) {
+  const std::shared_ptr<const Snapshot> none;
+  if (!IsCanonicalUuid(id)) return none;
+  auto op = Lookup(id);
+  if (!op) return Find(id, principal, false);  // finished long ago, or unknown
+  std::shared_ptr<const Snapshot> snapshot;
+  TimerQueue::Id wake = 0;
+  {
+    std::lock_guard lock(op->mutex);
+    snapshot = op->committed;
+    if (!snapshot || op->principal != principal || Expired(*snapshot)) return none;
+    if (!IsTerminal(op->status) && !op->cancel_requested) {
+      op->cancel_requested = true;
+      op->wake.notify_all();
+      if (op->status == OperationStatus::kNotStarted) {
+        // Its work has not started: it never will.
+        FinishLocked(*op, OperationStatus::kCanceled, CanceledError(), nullptr);
+        RequestWriteLocked(op);
+      } else {
+        wake = op->continuation_timer;
+      }
+      if (logger_.Enabled(LogLevel::kDebug)) {
+        logger_.Log(LogLevel::kDebug, "cancel requested", {{"operationId", op->id}});
+      }
+    }
+  }
+  if (wake != 0) timers_->RunNow(wake);
+  return snapshot;
+}
+
+StatusOr<ListPage> Runtime::List(ListQuery query) {
+  query.now_ms = NowMs();
+  return store_->List(query);
+}
+
+// ---- recovery and retention --------------------------------------------------------------
+
+Status Runtime::Recover() {
+  auto records = store_->LoadUnfinished();
+  if (!records.ok()) return records.status();
+  std::size_t rerun = 0;
+  std::size_t failed = 0;
+  for (auto& record : *records) {
+    auto op = std::make_shared<LiveOp>();
+    op->id = record.id;
+    op->principal = record.principal;
+    op->type = record.type;
+    op->created_ms = record.created_ms;
+    op->request = record.request;
+    op->status = record.status;
+    op->percent = record.percent_complete;
+    op->updated_ms = record.updated_ms;
+    op->insert_prepared = true;
+    op->route = router_.ByType(record.type);
+    op->retry_after_s = op->route != nullptr ? op->route->retry_after_s : 1;
+    auto snapshot = SnapshotFromRecord(record);
+    op->committed = snapshot;
+    {
+      std::unique_lock lock(cache_mutex_);
+      cache_[op->id] = op;
+    }
+    live_.fetch_add(1, std::memory_order_relaxed);
+
+    std::shared_ptr<Work> work;
+    if (op->route != nullptr && op->route->options.idempotent && !record.request.empty()) {
+      if (auto request = DecodeRequest(record.request)) {
+        auto match = router_.Find(request->method, request->path);
+        if (match.kind == Router::MatchKind::kFound && match.route == op->route) {
+          request->params = std::move(match.params);
+          request->principal = record.principal;
+          request->request_id = NewRequestId();
+          try {
+            Reply reply = op->route->handler(*request);
+            if (reply.kind() == Reply::Kind::kStart && reply.work()) {
+              work = std::make_shared<Work>(reply.work());
+            }
+          } catch (...) {
+            work.reset();
+          }
+        }
+      }
+    }
+    if (work) {
+      ++rerun;
+      logger_.Log(LogLevel::kInfo, "re-running an interrupted operation",
+                  {{"operationId", op->id}, {"type", op->type}});
+      executor_->Submit(op->route->executor_class, [this, op, work] { RunStep(op, work); });
+    } else {
+      ++failed;
+      logger_.Log(LogLevel::kWarning, "failing an interrupted operation that cannot be re-run",
+                  {{"operationId", op->id}, {"type", op->type}});
+      std::lock_guard lock(op->mutex);
+      FinishLocked(*op, OperationStatus::kFailed, InterruptedError(), nullptr);
+      RequestWriteLocked(op);
+    }
+  }
+  metrics_.operations_recovered_rerun.fetch_add(rerun, std::memory_order_relaxed);
+  metrics_.operations_recovered_failed.fetch_add(failed, std::memory_order_relaxed);
+  if (!records->empty()) {
+    logger_.Log(LogLevel::kInfo, "recovered unfinished operations",
+                {{"rerun", std::to_string(rerun)}, {"failed", std::to_string(failed)}});
+  }
+  return Status();
+}
+
+std::size_t Runtime::PurgeExpired() {
+  std::size_t total = 0;
+  for (;;) {
+    std::promise<std::size_t> purged;
+    auto future = purged.get_future();
+    committer_->Run([this, &purged](OperationStore& store) {
+      auto result = store.PurgeExpired(NowMs(), config_.purge_batch);
+      if (!result.ok()) {
+        logger_.Log(LogLevel::kError, "retention pass failed",
+                    {{"error", result.status().message()}});
+      }
+      purged.set_value(result.ok() ? *result : 0);
+    });
+    if (future.wait_for(std::chrono::minutes(5)) != std::future_status::ready) break;
+    const std::size_t count = future.get();
+    total += count;
+    if (count < config_.purge_batch) break;
+  }
+  metrics_.operations_purged.fetch_add(total, std::memory_order_relaxed);
+  return total;
+}
+
+void Runtime::Janitor() {
+  if (stopping()) return;
+  const auto now = std::chrono::steady_clock::now();
+  // Cool finished operations down to the store.
+  std::vector<std::shared_ptr<LiveOp>> cold;
+  {
+    std::lock_guard lock(finished_mutex_);
+    while (!finished_.empty() && now - finished_.front().first > config_.hot_period) {
+      if (auto op = finished_.front().second.lock()) cold.push_back(std::move(op));
+      finished_.pop_front();
+    }
+  }
+  for (const auto& op : cold) Evict(op);
+  cold.clear();
+  // Forget answered keys after a while (the store still has them), and expired ones.
+  {
+    const std::int64_t now_ms = NowMs();
+    std::lock_guard lock(keys_mutex_);
+    for (auto it = keys_.begin(); it != keys_.end();) {
+      if (it->second.expires_ms <= now_ms ||
+          (it->second.answered && now - it->second.touched > std::chrono::minutes(10))) {
+        it = keys_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  if (now >= next_purge_ || purge_again_.exchange(false)) {
+    next_purge_ = now + config_.purge_interval;
+    committer_->Run([this](OperationStore& store) {
+      auto result = store.PurgeExpired(NowMs(), config_.purge_batch);
+      if (result.ok()) {
+        metrics_.operations_purged.fetch_add(*result, std::memory_order_relaxed);
+        // A full batch: more are due; continue at the next tick.
+        if (*result == config_.purge_batch) purge_again_ = true;
+      } else {
+        logger_.Log(LogLevel::kError, "retention pass failed",
+                    {{"error", result.status().message()}});
+      }
+    });
+  }
+  janitor_timer_ = timers_->After(std::chrono::milliseconds(1000), [this] { Janitor(); });
+}
+
+void Runtime::RenderMetrics(std::string& out) {
+  auto gauge = [&out](std::string_view name, std::string_view help, double value) {
+    AppendMetricHeader(out, name, "gauge", help);
+    out += name;
+    out += ' ';
+    out += std::to_string(static_cast<std::int64_t>(value));
+    out += '\n';
+  };
+  gauge("lrod_operations_active", "Operations not finished (NotStarted or Running).",
+        static_cast<double>(live_.load()));
+  gauge("lrod_executor_queue_depth", "Work steps waiting for an executor thread or a type slot.",
+        static_cast<double>(executor_->queued()));
+  gauge("lrod_executor_running", "Work steps running now.",
+        static_cast<double>(executor_->running()));
+  gauge("lrod_store_writer_queue_depth", "Writes waiting for the next group commit.",
+        static_cast<double>(committer_->queue_depth()));
+  {
+    std::shared_lock lock(cache_mutex_);
+    gauge("lrod_operations_cached", "Operations held in memory.",
+          static_cast<double>(cache_.size()));
+  }
+  auto counts = store_->CountByStatus();
+  AppendMetricHeader(out, "lrod_operations", "gauge", "Stored operations by status.");
+  for (auto status :
+       {OperationStatus::kNotStarted, OperationStatus::kRunning, OperationStatus::kSucceeded,
+        OperationStatus::kFailed, OperationStatus::kCanceled}) {
+    std::int64_t count = 0;
+    if (counts.ok()) {
+      for (const auto& [s, n] : *counts) {
+        if (s == status) count = n;
+      }
+    }
+    out += "lrod_operations{status=\"";
+    out += OperationStatusName(status);
+    out += "\"} ";
+    out += std::to_string(count);
+    out += '\n';
+  }
+}
+
+}  // namespace lro::server::internal

@@ -1,0 +1,193 @@
+// The operation runtime: creates operations, runs their work, keeps their state durable and
+// readable, cancels, recovers after a restart, expires. No HTTP here: the API layer calls it.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "lro/clock.h"
+#include "lro/server/handler.h"
+#include "lro/server/store.h"
+#include "runtime/executor.h"
+#include "runtime/group_committer.h"
+#include "runtime/logger.h"
+#include "runtime/metrics.h"
+#include "runtime/router.h"
+#include "runtime/snapshot.h"
+#include "runtime/timer_queue.h"
+
+namespace lro::server::internal {
+
+// An idempotency key presented with a Start.
+struct KeySpec {
+  KeyKind kind = KeyKind::kIdempotencyKey;
+  std::string key;
+  std::string fingerprint;  // of method, target and body
+};
+
+struct RuntimeConfig {
+  RenderConfig render;
+  std::shared_ptr<Clock> clock;
+  int worker_threads = 8;
+  std::chrono::milliseconds inline_budget{200};
+  std::chrono::milliseconds retention = std::chrono::hours(24);
+  std::chrono::milliseconds idempotency_window = std::chrono::hours(24);
+  std::chrono::milliseconds purge_interval = std::chrono::minutes(1);
+  std::size_t purge_batch = 1000;
+  std::chrono::milliseconds progress_debounce{250};
+  std::chrono::milliseconds shutdown_grace{10'000};
+  // Finished operations stay in memory this long (or until there are this many), then are
+  // read from the store.
+  std::chrono::milliseconds hot_period = std::chrono::seconds(60);
+  std::size_t hot_limit = 100'000;
+  std::size_t max_batch = 4096;
+};
+
+enum class CreateKind {
+  kAccepted,     // 202: snapshot is the committed state
+  kFinished,     // succeeded within the budget (or a replay of a succeeded one): the result
+  kKeyConflict,  // the key was used with another request
+  kKeyInFlight,  // the key's first request has not been answered yet
+  kKeyGone,      // the key's operation has expired
+  kUnavailable,  // the store failed, or shutting down
+};
+
+struct CreateOutcome {
+  CreateKind kind = CreateKind::kUnavailable;
+  std::shared_ptr<const Snapshot> snapshot;
+  bool replay = false;
+  std::string message;
+};
+using CreateCallback = std::function<void(CreateOutcome outcome)>;
+
+struct LiveOp;
+
+class Runtime {
+ public:
+  Runtime(RuntimeConfig config, std::shared_ptr<OperationStore> store, Router& router,
+          Metrics& metrics, Logger& logger);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Starts the threads and recovers unfinished operations. REQUIRES: routes registered.
+  Status Start();
+  // See Server::Stop. Idempotent.
+  void Stop();
+
+  // Creates an operation for `route` running `work`. `done` is called exactly once, from any
+  // thread: after the operation's record committed (kAccepted / kFinished), or with why not.
+  void Create(Route& route, const Request& request, Work work, std::optional<KeySpec> key,
+              CreateCallback done);
+
+  // The committed state of `id` if `principal` created it and it has not expired; null
+  // otherwise (unknown, someone else's and expired look the same). With `with_result` the
+  // result bytes are loaded.
+  StatusOr<std::shared_ptr<const Snapshot>> Find(std::string_view id, std::string_view principal,
+                                                 bool with_result);
+  // Requests cancellation (see WorkResult::Canceled); returns the state as Find does.
+  StatusOr<std::shared_ptr<const Snapshot>> Cancel(std::string_view id, std::string_view principal);
+  // The caller's operations (query.now_ms is filled in).
+  StatusOr<ListPage> List(ListQuery query);
+  // One retention pass now; returns the number purged.
+  std::size_t PurgeExpired();
+  // Appends runtime gauges in Prometheus text format.
+  void RenderMetrics(std::string& out);
+
+  [[nodiscard]] std::int64_t NowMs() const;
+  [[nodiscard]] MonotonicTime MonotonicNow() const { return config_.clock->Now(); }
+  [[nodiscard]] const RenderConfig& render() const { return config_.render; }
+  [[nodiscard]] bool stopping() const { return stopping_.load(std::memory_order_relaxed); }
+
+ private:
+  friend class OperationContext;
+  struct KeyEntry {
+    std::string fingerprint;
+    std::string operation_id;
+    bool answered = false;
+    std::int64_t expires_ms = 0;
+    std::chrono::steady_clock::time_point touched;
+  };
+  enum class KeyState { kReserved, kConflict, kInFlight, kReplay };
+  struct KeyDecision {
+    KeyState state = KeyState::kReserved;
+    std::string operation_id;
+    std::string map_key;
+  };
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const {
+      return std::hash<std::string_view>{}(text);
+    }
+  };
+
+  KeyDecision ReserveKey(const std::string& principal, const KeySpec& key);
+  void ReleaseKey(const std::string& map_key);
+  void MarkKeyAnswered(const std::string& map_key);
+
+  std::shared_ptr<LiveOp> Lookup(std::string_view id);
+  void Evict(const std::shared_ptr<LiveOp>& op);
+  void CacheFinished(const std::shared_ptr<LiveOp>& op);
+  std::shared_ptr<Snapshot> SnapshotFromRecord(const OperationRecord& record) const;
+  bool Expired(const Snapshot& snapshot) const;
+  int RetryAfterFor(std::string_view type) const;
+
+  // Writes: every change goes through these; at most one queued write per operation.
+  void RequestWriteLocked(const std::shared_ptr<LiveOp>& op);
+  std::optional<StoreWrite> PrepareWrite(const std::shared_ptr<LiveOp>& op);
+  void OnWriteDone(const std::shared_ptr<LiveOp>& op, const Status& status);
+  void TakeAnswerLocked(LiveOp& op, CreateCallback& answer, CreateOutcome& outcome);
+
+  // Work.
+  void RunStep(const std::shared_ptr<LiveOp>& op, const std::shared_ptr<Work>& work);
+  void OnStepResult(const std::shared_ptr<LiveOp>& op, WorkResult result);
+  bool FinishLocked(LiveOp& op, OperationStatus status, std::optional<ErrorInfo> error,
+                    std::shared_ptr<const ResultData> result);
+  void ReportProgress(const std::shared_ptr<LiveOp>& op, int percent);
+
+  Status Recover();
+  void Janitor();
+
+  RuntimeConfig config_;
+  std::shared_ptr<OperationStore> store_;
+  Router& router_;
+  Metrics& metrics_;
+  Logger& logger_;
+
+  std::unique_ptr<Executor> executor_;
+  std::unique_ptr<TimerQueue> timers_;
+  std::unique_ptr<GroupCommitter> committer_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stopped_{false};
+  std::atomic<bool> purge_again_{false};
+  std::atomic<std::int64_t> live_{0};
+
+  std::shared_mutex cache_mutex_;
+  std::unordered_map<std::string, std::shared_ptr<LiveOp>, StringHash, std::equal_to<>>
+      cache_;  // GUARDED_BY(cache_mutex_)
+
+  std::mutex finished_mutex_;
+  // Finished operations in the order they finished, for eviction from cache_.
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::weak_ptr<LiveOp>>>
+      finished_;  // GUARDED_BY(finished_mutex_)
+
+  std::mutex keys_mutex_;
+  std::unordered_map<std::string, KeyEntry, StringHash, std::equal_to<>>
+      keys_;  // GUARDED_BY(keys_mutex_)
+
+  std::chrono::steady_clock::time_point next_purge_;
+  TimerQueue::Id janitor_timer_ = 0;
+};
+
+}  // namespace lro::server::internal

@@ -1,0 +1,50 @@
+// Deadlines without a thread each: inline budgets, ContinueAfter, debounced progress.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+namespace lro::server::internal {
+
+// One thread runs each callback at (or soon after) its deadline, on steady time. Callbacks
+// must be short: hand real work to the executor.
+class TimerQueue {
+ public:
+  using Id = std::uint64_t;  // never 0
+  using Time = std::chrono::steady_clock::time_point;
+
+  TimerQueue();
+  ~TimerQueue();
+  TimerQueue(const TimerQueue&) = delete;
+  TimerQueue& operator=(const TimerQueue&) = delete;
+
+  Id At(Time when, std::function<void()> callback);
+  Id After(std::chrono::milliseconds delay, std::function<void()> callback);
+  // True when the timer was pending and will not run.
+  bool Cancel(Id id);
+  // Moves a pending timer to now. True when it was pending.
+  bool RunNow(Id id);
+  // Drops pending timers without running them and joins the thread. Idempotent.
+  void Stop();
+  [[nodiscard]] std::size_t size() const;
+
+ private:
+  void Loop();
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::map<std::pair<Time, Id>, std::function<void()>> timers_;  // GUARDED_BY(mutex_)
+  std::unordered_map<Id, Time> deadlines_;                       // GUARDED_BY(mutex_)
+  Id next_id_ = 1;                                               // GUARDED_BY(mutex_)
+  bool stopping_ = false;                                        // GUARDED_BY(mutex_)
+  std::thread thread_;
+};
+
+}  // namespace lro::server::internal

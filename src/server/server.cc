@@ -1,0 +1,161 @@
+#include "lro/server/server.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <utility>
+
+#include "api/api.h"
+#include "http/http_server.h"
+#include "runtime/logger.h"
+#include "runtime/metrics.h"
+#include "runtime/router.h"
+#include "runtime/runtime.h"
+
+namespace lro::server {
+
+struct Server::Impl {
+  explicit Impl(ServerOptions o) : options(std::move(o)) {
+    if (!options.clock) options.clock = SystemClock();
+    logger = std::make_unique<internal::Logger>(options.log_level, options.log_sink);
+  }
+
+  ServerOptions options;
+  internal::Router router;
+  internal::Metrics metrics;
+  std::unique_ptr<internal::Logger> logger;
+  std::shared_ptr<OperationStore> store;
+  std::unique_ptr<internal::Runtime> runtime;
+  std::unique_ptr<internal::Api> api;
+  std::unique_ptr<internal::HttpServer> http;
+  std::string public_url;
+
+  std::mutex mutex;
+  std::condition_variable stopped_cv;
+  bool started = false;   // GUARDED_BY(mutex)
+  bool stopping = false;  // GUARDED_BY(mutex)
+  bool stopped = false;   // GUARDED_BY(mutex)
+};
+
+Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Server::~Server() { Stop(); }
+
+void Server::Route(std::string method, std::string pattern, RouteOptions options, Handler handler) {
+  impl_->router.Add(std::move(method), std::move(pattern), std::move(options), std::move(handler));
+}
+
+Status Server::Start() {
+  Impl& s = *impl_;
+  {
+    std::lock_guard lock(s.mutex);
+    if (s.started) return Status(StatusCode::kFailedPrecondition, "the server was already started");
+    s.started = true;
+  }
+  const ServerOptions& o = s.options;
+
+  // Per-type settings.
+  for (const auto& route : s.router.routes()) {
+    const std::string& type = route->options.operation_type;
+    auto retry = o.retry_after_by_type.find(type);
+    const auto seconds =
+        retry != o.retry_after_by_type.end() ? retry->second : route->options.retry_after;
+    route->retry_after_s = static_cast<int>(std::max<std::int64_t>(0, seconds.count()));
+    if (auto limit = o.concurrency_by_type.find(type); limit != o.concurrency_by_type.end()) {
+      route->options.max_concurrency = limit->second;
+    }
+  }
+
+  s.store = o.store;
+  if (!s.store) {
+    SqliteStoreOptions sqlite;
+    sqlite.fsync = o.fsync;
+    auto opened = OpenStore(o.store_url, sqlite);
+    if (!opened.ok()) return opened.status();
+    s.store = *opened;
+  }
+
+  internal::HttpServerOptions http;
+  http.host = o.host;
+  http.port = o.port;
+  http.io_threads = o.io_threads;
+  http.max_header_bytes = o.max_header_bytes;
+  http.max_body_bytes = o.max_body_bytes;
+  http.max_connections = o.max_connections;
+  http.idle_timeout = o.idle_timeout;
+  s.http = std::make_unique<internal::HttpServer>(http, s.metrics, *s.logger);
+  if (auto status = s.http->Bind(); !status.ok()) return status;
+
+  s.public_url = o.public_url;
+  if (s.public_url.empty()) {
+    std::string host = o.host;
+    if (host == "0.0.0.0" || host == "::") host = "127.0.0.1";
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    s.public_url = "http://" + host + ":" + std::to_string(s.http->port());
+  }
+  while (!s.public_url.empty() && s.public_url.back() == '/') s.public_url.pop_back();
+
+  internal::RuntimeConfig config;
+  config.render = internal::RenderConfig{o.mode, s.public_url};
+  config.clock = o.clock;
+  config.worker_threads = o.worker_threads;
+  config.inline_budget = o.inline_budget;
+  config.retention = o.retention;
+  config.idempotency_window = o.idempotency_window;
+  config.purge_interval = o.purge_interval;
+  config.purge_batch = std::max<std::size_t>(1, o.purge_batch);
+  config.progress_debounce = o.progress_debounce;
+  config.shutdown_grace = o.shutdown_grace;
+  s.runtime = std::make_unique<internal::Runtime>(config, s.store, s.router, s.metrics, *s.logger);
+  if (auto status = s.runtime->Start(); !status.ok()) {
+    s.runtime->Stop();
+    return status;
+  }
+
+  internal::ApiConfig api;
+  api.mode = o.mode;
+  api.bearer_tokens = o.bearer_tokens;
+  api.idempotency_window = o.idempotency_window;
+  api.rate_limit = o.rate_limit;
+  api.rate_burst = o.rate_burst;
+  s.api = std::make_unique<internal::Api>(api, *s.runtime, s.router, s.metrics, *s.logger);
+  s.http->Start(*s.api);
+  s.logger->Log(LogLevel::kInfo, "listening",
+                {{"address", o.host + ":" + std::to_string(s.http->port())},
+                 {"publicUrl", s.public_url},
+                 {"mode", o.mode == Mode::kFabric ? "fabric" : "azure"},
+                 {"auth", o.bearer_tokens.empty() ? "none" : "bearer"}});
+  return Status();
+}
+
+void Server::Stop() {
+  Impl& s = *impl_;
+  {
+    std::unique_lock lock(s.mutex);
+    if (!s.started) return;
+    if (s.stopping) {
+      s.stopped_cv.wait(lock, [&] { return s.stopped; });
+      return;
+    }
+    s.stopping = true;
+  }
+  s.logger->Log(LogLevel::kInfo, "shutting down");
+  if (s.http) s.http->Stop();
+  if (s.runtime) s.runtime->Stop();
+  s.logger->Log(LogLevel::kInfo, "stopped");
+  std::lock_guard lock(s.mutex);
+  s.stopped = true;
+  s.stopped_cv.notify_all();
+}
+
+void Server::Wait() {
+  std::unique_lock lock(impl_->mutex);
+  impl_->stopped_cv.wait(lock, [&] { return impl_->stopped; });
+}
+
+std::uint16_t Server::port() const { return impl_->http ? impl_->http->port() : 0; }
+
+std::string Server::public_url() const { return impl_->public_url; }
+
+std::size_t Server::PurgeExpired() { return impl_->runtime ? impl_->runtime->PurgeExpired() : 0; }
+
+}  // namespace lro::server

@@ -1,0 +1,613 @@
+// The embedded store: one SQLite file in WAL mode. One writer connection (the runtime's
+// writer thread batches many writes per transaction), a small pool of read connections.
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <initializer_list>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "common/json_text.h"
+#include "lro/server/store.h"
+
+namespace lro::server {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+// Rows are clustered by insertion order (seq), not by the random public id: a batch of
+// creates appends to the same few pages instead of dirtying one random page each, which is
+// what a group commit writes and fsyncs. The id is found through its own (small) index.
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS operations (
+  seq         INTEGER PRIMARY KEY,
+  id          TEXT NOT NULL UNIQUE,
+  principal   TEXT NOT NULL,
+  type        TEXT NOT NULL,
+  status      INTEGER NOT NULL,
+  percent     INTEGER,
+  created_ms  INTEGER NOT NULL,
+  updated_ms  INTEGER NOT NULL,
+  expires_ms  INTEGER,
+  error       TEXT,
+  result_type TEXT,
+  result      BLOB,
+  request     TEXT
+);
+CREATE INDEX IF NOT EXISTS operations_by_principal ON operations (principal, created_ms, id);
+CREATE INDEX IF NOT EXISTS operations_by_expiry ON operations (expires_ms)
+  WHERE expires_ms IS NOT NULL;
+CREATE INDEX IF NOT EXISTS operations_unfinished ON operations (status) WHERE status < 2;
+CREATE TABLE IF NOT EXISTS operation_keys (
+  principal    TEXT NOT NULL,
+  kind         INTEGER NOT NULL,
+  key          TEXT NOT NULL,
+  fingerprint  TEXT NOT NULL,
+  operation_id TEXT NOT NULL,
+  expires_ms   INTEGER NOT NULL,
+  PRIMARY KEY (principal, kind, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS operation_keys_by_expiry ON operation_keys (expires_ms);
+)sql";
+
+// Columns of every operation SELECT, in OperationRecord order.
+#define LRO_OP_COLUMNS                                                                \
+  "id, principal, type, status, percent, created_ms, updated_ms, expires_ms, error, " \
+  "result_type"
+
+Status SqliteError(sqlite3* db, std::string_view what) {
+  std::string message = "sqlite: ";
+  message += what;
+  message += ": ";
+  message += db != nullptr ? sqlite3_errmsg(db) : "out of memory";
+  return Status(StatusCode::kUnavailable, std::move(message));
+}
+
+// A prepared statement, reset after each use.
+class Statement {
+ public:
+  Statement() = default;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement() { sqlite3_finalize(stmt_); }
+
+  Status Prepare(sqlite3* db, const char* sql) {
+    db_ = db;
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK) {
+      return SqliteError(db, "prepare");
+    }
+    return Status();
+  }
+  sqlite3_stmt* get() { return stmt_; }
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
+  void Bind(int index, std::string_view text) {
+    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+  }
+  void BindBlob(int index, std::string_view bytes) {
+    sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
+  }
+  void Bind(int index, std::int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
+  void BindNull(int index) { sqlite3_bind_null(stmt_, index); }
+
+  std::string Text(int column) {
+    const auto* text = sqlite3_column_text(stmt_, column);
+    const int size = sqlite3_column_bytes(stmt_, column);
+    return text == nullptr
+               ? std::string()
+               : std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(size));
+  }
+  std::string Blob(int column) {
+    const void* data = sqlite3_column_blob(stmt_, column);
+    const int size = sqlite3_column_bytes(stmt_, column);
+    return data == nullptr
+               ? std::string()
+               : std::string(static_cast<const char*>(data), static_cast<std::size_t>(size));
+  }
+  std::int64_t Int(int column) { return sqlite3_column_int64(stmt_, column); }
+  bool IsNull(int column) { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// Resets a statement when the scope ends, whatever happened.
+class ResetGuard {
+ public:
+  explicit ResetGuard(Statement& statement) : statement_(statement) {}
+  ResetGuard(const ResetGuard&) = delete;
+  ResetGuard& operator=(const ResetGuard&) = delete;
+  ~ResetGuard() { statement_.Reset(); }
+
+ private:
+  Statement& statement_;
+};
+
+Status Exec(sqlite3* db, const char* sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    std::string message = std::string("sqlite: ") + (error != nullptr ? error : "error");
+    sqlite3_free(error);
+    return Status(StatusCode::kUnavailable, std::move(message));
+  }
+  return Status();
+}
+
+StatusOr<sqlite3*> OpenConnection(const std::string& path, bool read_only) {
+  sqlite3* db = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    Status status = SqliteError(db, "open " + path);
+    sqlite3_close_v2(db);
+    return status;
+  }
+  sqlite3_busy_timeout(db, 10'000);
+  if (read_only) {
+    if (auto status = Exec(db, "PRAGMA query_only=1; PRAGMA cache_size=-16384;"); !status.ok()) {
+      sqlite3_close_v2(db);
+      return status;
+    }
+  }
+  return db;
+}
+
+// Reads the columns of LRO_OP_COLUMNS (and, when present, result at 10 and request at 11).
+OperationRecord ReadOperation(Statement& s, bool with_result, bool with_request) {
+  OperationRecord record;
+  record.id = s.Text(0);
+  record.principal = s.Text(1);
+  record.type = s.Text(2);
+  record.status = static_cast<OperationStatus>(s.Int(3));
+  if (!s.IsNull(4)) record.percent_complete = static_cast<int>(s.Int(4));
+  record.created_ms = s.Int(5);
+  record.updated_ms = s.Int(6);
+  if (!s.IsNull(7)) record.expires_ms = s.Int(7);
+  if (!s.IsNull(8)) {
+    record.error = internal::ErrorFromJson(s.Text(8));
+    if (!record.error)
+      record.error = ErrorInfo{"InternalError", "unreadable stored error", {}, false};
+  }
+  record.has_result = !s.IsNull(9);
+  if (record.has_result) record.result_content_type = s.Text(9);
+  if (with_result && record.has_result) record.result = s.Blob(10);
+  if (with_request) record.request = s.Text(with_result ? 11 : 10);
+  return record;
+}
+
+struct ReadConnection {
+  sqlite3* db = nullptr;
+  Statement get_with_result;
+  Statement get_without_result;
+  Statement find_key;
+  Statement list;
+  Statement unfinished;
+  Statement count;
+
+  ReadConnection() = default;
+  ReadConnection(const ReadConnection&) = delete;
+  ReadConnection& operator=(const ReadConnection&) = delete;
+  ~ReadConnection() = default;
+
+  Status Prepare() {
+    Status status;
+    auto prepare = [&](Statement& statement, const char* sql) {
+      if (status.ok()) status = statement.Prepare(db, sql);
+    };
+    prepare(get_with_result, "SELECT " LRO_OP_COLUMNS ", result FROM operations WHERE id = ?1");
+    prepare(get_without_result, "SELECT " LRO_OP_COLUMNS " FROM operations WHERE id = ?1");
+    prepare(find_key,
+            "SELECT fingerprint, operation_id, expires_ms FROM operation_keys "
+            "WHERE principal = ?1 AND kind = ?2 AND key = ?3");
+    prepare(list, "SELECT " LRO_OP_COLUMNS
+                  " FROM operations WHERE principal = ?1 "
+                  "AND (?2 IS NULL OR status = ?2) AND (?3 = '' OR type = ?3) "
+                  "AND (expires_ms IS NULL OR expires_ms > ?4) "
+                  "AND (created_ms > ?5 OR (created_ms = ?5 AND id > ?6)) "
+                  "ORDER BY created_ms, id LIMIT ?7");
+    prepare(unfinished, "SELECT " LRO_OP_COLUMNS ", request FROM operations WHERE status < 2");
+    prepare(count, "SELECT status, count(*) FROM operations GROUP BY status");
+    return status;
+  }
+};
+
+class SqliteStore final : public OperationStore {
+ public:
+  SqliteStore() = default;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  ~SqliteStore() override {
+    readers_.clear();
+    insert_op_.reset();
+    update_op_.reset();
+    upsert_key_.reset();
+    begin_.reset();
+    commit_.reset();
+    rollback_.reset();
+    purge_ops_.reset();
+    purge_keys_.reset();
+    for (sqlite3* db : reader_dbs_) sqlite3_close_v2(db);
+    if (writer_ != nullptr) sqlite3_close_v2(writer_);
+  }
+
+  Status Open(const std::string& path, const SqliteStoreOptions& options) {
+    auto writer = OpenConnection(path, false);
+    if (!writer.ok()) return writer.status();
+    writer_ = *writer;
+    // WAL: readers never block the writer; synchronous=FULL fsyncs the WAL at every commit.
+    // A page cache large enough for the hot indexes spares the writer a read per insert.
+    // page_size only applies to a new file: small pages make a random index update cost 1 KiB
+    // of WAL instead of 4 KiB. A larger WAL between checkpoints writes hot pages once.
+    std::string pragmas =
+        "PRAGMA page_size=" + std::to_string(options.page_size) +
+        "; PRAGMA journal_mode=WAL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; "
+        "PRAGMA wal_autocheckpoint=" +
+        std::to_string(options.wal_autocheckpoint_pages) + "; ";
+    pragmas += options.fsync ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
+    if (auto status = Exec(writer_, pragmas.c_str()); !status.ok()) return status;
+    if (auto status = Migrate(); !status.ok()) return status;
+
+    auto make = [&](std::unique_ptr<Statement>& statement, const char* sql) -> Status {
+      statement = std::make_unique<Statement>();
+      return statement->Prepare(writer_, sql);
+    };
+    for (auto [statement, sql] :
+         std::initializer_list<std::pair<std::unique_ptr<Statement>*, const char*>>{
+             {&insert_op_,
+              "INSERT INTO operations (id, principal, type, status, percent, created_ms, "
+              "updated_ms, expires_ms, error, result_type, result, request) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
+             {&update_op_,
+              "UPDATE operations SET status = ?2, percent = ?3, updated_ms = ?4, "
+              "expires_ms = ?5, error = ?6, result_type = ?7, result = ?8 WHERE id = ?1"},
+             {&upsert_key_,
+              "INSERT OR REPLACE INTO operation_keys (principal, kind, key, fingerprint, "
+              "operation_id, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+             {&begin_, "BEGIN IMMEDIATE"},
+             {&commit_, "COMMIT"},
+             {&rollback_, "ROLLBACK"},
+             {&purge_ops_,
+              "DELETE FROM operations WHERE seq IN (SELECT seq FROM operations "
+              "WHERE expires_ms <= ?1 ORDER BY expires_ms LIMIT ?2)"},
+             {&purge_keys_,
+              "DELETE FROM operation_keys WHERE (principal, kind, key) IN (SELECT principal, "
+              "kind, key FROM operation_keys WHERE expires_ms <= ?1 LIMIT ?2)"},
+         }) {
+      if (auto status = make(*statement, sql); !status.ok()) return status;
+    }
+
+    const int readers = std::max(1, options.read_connections);
+    for (int i = 0; i < readers; ++i) {
+      auto db = OpenConnection(path, true);
+      if (!db.ok()) return db.status();
+      reader_dbs_.push_back(*db);
+      auto reader = std::make_unique<ReadConnection>();
+      reader->db = *db;
+      if (auto status = reader->Prepare(); !status.ok()) return status;
+      free_readers_.push_back(reader.get());
+      readers_.push_back(std::move(reader));
+    }
+    return Status();
+  }
+
+  Status Commit(const std::vector<StoreWrite>& writes) override {
+    if (writes.empty()) return Status();
+    if (auto status = Step(*begin_, "begin"); !status.ok()) return status;
+    for (const auto& write : writes) {
+      Status status = write.kind == StoreWrite::Kind::kInsert ? Insert(write) : Update(write);
+      if (!status.ok()) {
+        (void)Step(*rollback_, "rollback");
+        return status;
+      }
+    }
+    if (auto status = Step(*commit_, "commit"); !status.ok()) {
+      if (!sqlite3_get_autocommit(writer_)) (void)Step(*rollback_, "rollback");
+      return status;
+    }
+    return Status();
+  }
+
+  StatusOr<std::size_t> PurgeExpired(std::int64_t now_ms, std::size_t limit) override {
+    const auto bounded = static_cast<std::int64_t>(
+        std::min<std::size_t>(limit, static_cast<std::size_t>(std::numeric_limits<int>::max())));
+    if (auto status = Step(*begin_, "begin"); !status.ok()) return status;
+    purge_ops_->Bind(1, now_ms);
+    purge_ops_->Bind(2, bounded);
+    if (auto status = Step(*purge_ops_, "purge operations"); !status.ok()) {
+      (void)Step(*rollback_, "rollback");
+      return status;
+    }
+    const auto purged = static_cast<std::size_t>(sqlite3_changes(writer_));
+    purge_keys_->Bind(1, now_ms);
+    purge_keys_->Bind(2, bounded);
+    if (auto status = Step(*purge_keys_, "purge keys"); !status.ok()) {
+      (void)Step(*rollback_, "rollback");
+      return status;
+    }
+    if (auto status = Step(*commit_, "commit"); !status.ok()) {
+      if (!sqlite3_get_autocommit(writer_)) (void)Step(*rollback_, "rollback");
+      return status;
+    }
+    return purged;
+  }
+
+  StatusOr<std::optional<OperationRecord>> Get(std::string_view id, bool with_result) override {
+    Borrowed reader(*this);
+    Statement& s = with_result ? reader->get_with_result : reader->get_without_result;
+    ResetGuard guard(s);
+    s.Bind(1, id);
+    const int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_DONE) return std::optional<OperationRecord>();
+    if (rc != SQLITE_ROW) return SqliteError(reader->db, "get");
+    return std::optional<OperationRecord>(ReadOperation(s, with_result, false));
+  }
+
+  StatusOr<std::optional<KeyRecord>> FindKey(std::string_view principal, KeyKind kind,
+                                             std::string_view key) override {
+    Borrowed reader(*this);
+    Statement& s = reader->find_key;
+    ResetGuard guard(s);
+    s.Bind(1, principal);
+    s.Bind(2, static_cast<std::int64_t>(kind));
+    s.Bind(3, key);
+    const int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_DONE) return std::optional<KeyRecord>();
+    if (rc != SQLITE_ROW) return SqliteError(reader->db, "find key");
+    KeyRecord record;
+    record.principal = std::string(principal);
+    record.kind = kind;
+    record.key = std::string(key);
+    record.fingerprint = s.Text(0);
+    record.operation_id = s.Text(1);
+    record.expires_ms = s.Int(2);
+    return std::optional<KeyRecord>(std::move(record));
+  }
+
+  StatusOr<ListPage> List(const ListQuery& query) override {
+    Borrowed reader(*this);
+    Statement& s = reader->list;
+    ResetGuard guard(s);
+    s.Bind(1, query.principal);
+    if (query.status) {
+      s.Bind(2, static_cast<std::int64_t>(*query.status));
+    } else {
+      s.BindNull(2);
+    }
+    s.Bind(3, query.type);
+    s.Bind(4, query.now_ms);
+    s.Bind(5, query.after ? query.after->first : std::numeric_limits<std::int64_t>::min());
+    s.Bind(6, query.after ? std::string_view(query.after->second) : std::string_view());
+    const std::size_t limit = std::max<std::size_t>(1, std::min<std::size_t>(query.limit, 10'000));
+    s.Bind(7, static_cast<std::int64_t>(limit + 1));
+    ListPage page;
+    for (;;) {
+      const int rc = sqlite3_step(s.get());
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return SqliteError(reader->db, "list");
+      if (page.operations.size() == limit) {
+        page.more = true;
+        break;
+      }
+      page.operations.push_back(ReadOperation(s, false, false));
+    }
+    return page;
+  }
+
+  StatusOr<std::vector<OperationRecord>> LoadUnfinished() override {
+    Borrowed reader(*this);
+    Statement& s = reader->unfinished;
+    ResetGuard guard(s);
+    std::vector<OperationRecord> records;
+    for (;;) {
+      const int rc = sqlite3_step(s.get());
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return SqliteError(reader->db, "load unfinished");
+      records.push_back(ReadOperation(s, false, true));
+    }
+    return records;
+  }
+
+  StatusOr<std::vector<std::pair<OperationStatus, std::int64_t>>> CountByStatus() override {
+    Borrowed reader(*this);
+    Statement& s = reader->count;
+    ResetGuard guard(s);
+    std::vector<std::pair<OperationStatus, std::int64_t>> counts;
+    for (;;) {
+      const int rc = sqlite3_step(s.get());
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return SqliteError(reader->db, "count");
+      counts.emplace_back(static_cast<OperationStatus>(s.Int(0)), s.Int(1));
+    }
+    return counts;
+  }
+
+ private:
+  // A read connection borrowed from the pool for one call.
+  class Borrowed {
+   public:
+    explicit Borrowed(SqliteStore& store) : store_(store) {
+      std::unique_lock lock(store_.readers_mutex_);
+      store_.readers_available_.wait(lock, [&] { return !store_.free_readers_.empty(); });
+      reader_ = store_.free_readers_.back();
+      store_.free_readers_.pop_back();
+    }
+    Borrowed(const Borrowed&) = delete;
+    Borrowed& operator=(const Borrowed&) = delete;
+    ~Borrowed() {
+      {
+        std::lock_guard lock(store_.readers_mutex_);
+        store_.free_readers_.push_back(reader_);
+      }
+      store_.readers_available_.notify_one();
+    }
+    ReadConnection* operator->() { return reader_; }
+    ReadConnection& operator*() { return *reader_; }
+
+   private:
+    SqliteStore& store_;
+    ReadConnection* reader_ = nullptr;
+  };
+
+  Status Migrate() {
+    Statement version;
+    if (auto status = version.Prepare(writer_, "PRAGMA user_version"); !status.ok()) return status;
+    if (sqlite3_step(version.get()) != SQLITE_ROW) return SqliteError(writer_, "user_version");
+    const auto current = version.Int(0);
+    version.Reset();
+    if (current > kSchemaVersion) {
+      return Status(StatusCode::kFailedPrecondition,
+                    "sqlite: the database was written by a newer lrod (schema " +
+                        std::to_string(current) + ")");
+    }
+    std::string script = "BEGIN; ";
+    script += kSchema;
+    script += "PRAGMA user_version=" + std::to_string(kSchemaVersion) + "; COMMIT;";
+    return Exec(writer_, script.c_str());
+  }
+
+  Status Step(Statement& statement, std::string_view what) {
+    ResetGuard guard(statement);
+    const int rc = sqlite3_step(statement.get());
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqliteError(writer_, what);
+    return Status();
+  }
+
+  Status Insert(const StoreWrite& write) {
+    const OperationRecord& r = write.record;
+    Statement& s = *insert_op_;
+    std::string error_json = r.error ? internal::ErrorToJson(*r.error) : std::string();
+    {
+      ResetGuard guard(s);
+      s.Bind(1, r.id);
+      s.Bind(2, r.principal);
+      s.Bind(3, r.type);
+      s.Bind(4, static_cast<std::int64_t>(r.status));
+      BindOptionalInt(s, 5, r.percent_complete);
+      s.Bind(6, r.created_ms);
+      s.Bind(7, r.updated_ms);
+      if (r.expires_ms) {
+        s.Bind(8, *r.expires_ms);
+      } else {
+        s.BindNull(8);
+      }
+      if (r.error) {
+        s.Bind(9, error_json);
+      } else {
+        s.BindNull(9);
+      }
+      if (r.has_result) {
+        s.Bind(10, r.result_content_type);
+        s.BindBlob(11, r.result);
+      } else {
+        s.BindNull(10);
+        s.BindNull(11);
+      }
+      if (r.request.empty()) {
+        s.BindNull(12);
+      } else {
+        s.Bind(12, r.request);
+      }
+      if (sqlite3_step(s.get()) != SQLITE_DONE) return SqliteError(writer_, "insert operation");
+    }
+    if (write.key) {
+      const KeyRecord& k = *write.key;
+      Statement& ks = *upsert_key_;
+      ResetGuard guard(ks);
+      ks.Bind(1, k.principal);
+      ks.Bind(2, static_cast<std::int64_t>(k.kind));
+      ks.Bind(3, k.key);
+      ks.Bind(4, k.fingerprint);
+      ks.Bind(5, k.operation_id);
+      ks.Bind(6, k.expires_ms);
+      if (sqlite3_step(ks.get()) != SQLITE_DONE) return SqliteError(writer_, "insert key");
+    }
+    return Status();
+  }
+
+  Status Update(const StoreWrite& write) {
+    const OperationRecord& r = write.record;
+    Statement& s = *update_op_;
+    std::string error_json = r.error ? internal::ErrorToJson(*r.error) : std::string();
+    ResetGuard guard(s);
+    s.Bind(1, r.id);
+    s.Bind(2, static_cast<std::int64_t>(r.status));
+    BindOptionalInt(s, 3, r.percent_complete);
+    s.Bind(4, r.updated_ms);
+    if (r.expires_ms) {
+      s.Bind(5, *r.expires_ms);
+    } else {
+      s.BindNull(5);
+    }
+    if (r.error) {
+      s.Bind(6, error_json);
+    } else {
+      s.BindNull(6);
+    }
+    if (r.has_result) {
+      s.Bind(7, r.result_content_type);
+      s.BindBlob(8, r.result);
+    } else {
+      s.BindNull(7);
+      s.BindNull(8);
+    }
+    if (sqlite3_step(s.get()) != SQLITE_DONE) return SqliteError(writer_, "update operation");
+    return Status();
+  }
+
+  static void BindOptionalInt(Statement& s, int index, const std::optional<int>& value) {
+    if (value) {
+      s.Bind(index, static_cast<std::int64_t>(*value));
+    } else {
+      s.BindNull(index);
+    }
+  }
+
+  sqlite3* writer_ = nullptr;
+  std::unique_ptr<Statement> insert_op_, update_op_, upsert_key_, begin_, commit_, rollback_,
+      purge_ops_, purge_keys_;
+
+  std::vector<sqlite3*> reader_dbs_;
+  std::vector<std::unique_ptr<ReadConnection>> readers_;
+  std::mutex readers_mutex_;
+  std::condition_variable readers_available_;
+  std::vector<ReadConnection*> free_readers_;
+};
+
+}  // namespace
+
+StatusOr<std::shared_ptr<OperationStore>> OpenSqliteStore(const std::string& path,
+                                                          SqliteStoreOptions options) {
+  auto store = std::make_shared<SqliteStore>();
+  if (auto status = store->Open(path, options); !status.ok()) return status;
+  return std::shared_ptr<OperationStore>(std::move(store));
+}
+
+StatusOr<std::shared_ptr<OperationStore>> OpenStore(std::string_view url,
+                                                    SqliteStoreOptions sqlite_options) {
+  if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "the PostgreSQL store is not built yet; use sqlite:PATH");
+  }
+  std::string_view path = url;
+  if (path.starts_with("sqlite://")) {
+    path.remove_prefix(9);
+  } else if (path.starts_with("sqlite:")) {
+    path.remove_prefix(7);
+  } else if (path.find("://") != std::string_view::npos) {
+    return Status(StatusCode::kInvalidArgument,
+                  "unknown store URL scheme (expected sqlite:PATH): " + std::string(url));
+  }
+  if (path.empty()) return Status(StatusCode::kInvalidArgument, "sqlite: empty path");
+  return OpenSqliteStore(std::string(path), sqlite_options);
+}
+
+}  // namespace lro::server

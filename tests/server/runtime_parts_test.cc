@@ -1,0 +1,175 @@
+// The runtime's small parts: executor limits, timers, throttling, ids, time text, routing and
+// the rendering of states.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <set>
+#include <thread>
+
+#include "common/time_text.h"
+#include "lro/testing/fake_clock.h"
+#include "runtime/executor.h"
+#include "runtime/ids.h"
+#include "runtime/router.h"
+#include "runtime/snapshot.h"
+#include "runtime/throttle.h"
+#include "runtime/timer_queue.h"
+#include "server_test_support.h"
+
+namespace lro::server::internal {
+namespace {
+
+TEST(Executor, NeverRunsMoreThanTheLimitOfAClass) {
+  Executor executor(6);
+  const int limited = executor.AddClass(2);
+  std::atomic<int> running{0};
+  std::atomic<int> peak{0};
+  std::atomic<int> done{0};
+  std::promise<void> all;
+  for (int i = 0; i < 12; ++i) {
+    executor.Submit(limited, [&] {
+      const int now = ++running;
+      int seen = peak.load();
+      while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      --running;
+      if (++done == 12) all.set_value();
+    });
+  }
+  all.get_future().wait();
+  EXPECT_LE(peak.load(), 2);
+  EXPECT_EQ(executor.queued(), 0U);
+}
+
+TEST(Executor, StopDropsQueuedTasks) {
+  Executor executor(1);
+  std::promise<void> started;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::atomic<int> ran{0};
+  executor.Submit(0, [&] {
+    started.set_value();
+    released.wait();
+    ++ran;
+  });
+  started.get_future().wait();
+  for (int i = 0; i < 5; ++i) executor.Submit(0, [&] { ++ran; });
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    release.set_value();
+  });
+  executor.Stop(std::chrono::seconds(10));
+  releaser.join();
+  EXPECT_EQ(ran, 1);
+}
+
+TEST(TimerQueue, RunsInDeadlineOrderAndHonoursCancelAndRunNow) {
+  TimerQueue timers;
+  std::mutex mutex;
+  std::vector<int> order;
+  std::promise<void> last;
+  auto record = [&](int n) {
+    std::lock_guard lock(mutex);
+    order.push_back(n);
+  };
+  timers.After(std::chrono::milliseconds(60), [&] {
+    record(3);
+    last.set_value();
+  });
+  timers.After(std::chrono::milliseconds(20), [&] { record(1); });
+  const auto cancelled = timers.After(std::chrono::milliseconds(10), [&] { record(99); });
+  const auto hurried = timers.After(std::chrono::hours(1), [&] { record(0); });
+  EXPECT_TRUE(timers.Cancel(cancelled));
+  EXPECT_FALSE(timers.Cancel(cancelled));
+  EXPECT_TRUE(timers.RunNow(hurried));
+  last.get_future().wait();
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 3}));
+}
+
+TEST(Throttle, AllowsTheBurstThenSaysHowLongToWait) {
+  Throttle throttle(2.0, 3.0);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(throttle.Take("alice", t0));
+  EXPECT_FALSE(throttle.Take("alice", t0));
+  EXPECT_FALSE(throttle.Take("alice", t0));
+  auto wait = throttle.Take("alice", t0);
+  ASSERT_TRUE(wait);
+  EXPECT_GE(*wait, 1);
+  EXPECT_FALSE(throttle.Take("bob", t0));  // buckets are per caller
+  EXPECT_FALSE(throttle.Take("alice", t0 + std::chrono::milliseconds(600)));  // refilled
+  EXPECT_FALSE(Throttle(0, 0).enabled());
+}
+
+TEST(Ids, OperationIdsAreDistinctUuidV4) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string id = NewOperationId();
+    EXPECT_TRUE(test::IsUuidV4(id)) << id;
+    EXPECT_TRUE(IsCanonicalUuid(id));
+    EXPECT_TRUE(seen.insert(id).second);
+  }
+  EXPECT_TRUE(test::IsUuidV4(NewRequestId()));
+  EXPECT_FALSE(IsCanonicalUuid("not-a-uuid"));
+  EXPECT_FALSE(IsCanonicalUuid("72522613-0B0E-4EA0-8CE0-B1A9735C8847"));
+}
+
+TEST(TimeText, FormatsAndParses) {
+  EXPECT_EQ(Iso8601(1'699'914'280'477), "2023-11-13T22:24:40.477Z");
+  EXPECT_EQ(ImfFixdate(784'111'777'000), "Sun, 06 Nov 1994 08:49:37 GMT");
+  EXPECT_EQ(ParseImfFixdate("Sun, 06 Nov 1994 08:49:37 GMT"), 784'111'777'000);
+  EXPECT_FALSE(ParseImfFixdate("Sunday, 06-Nov-94 08:49:37 GMT"));
+  EXPECT_FALSE(ParseImfFixdate("Sun, 31 Feb 1994 08:49:37 GMT"));
+  EXPECT_EQ(ParseDuration("250ms"), std::chrono::milliseconds(250));
+  EXPECT_EQ(ParseDuration("24h"), std::chrono::hours(24));
+  EXPECT_EQ(ParseDuration("30"), std::chrono::seconds(30));
+  EXPECT_FALSE(ParseDuration("1.5s"));
+  EXPECT_FALSE(ParseDuration("h"));
+}
+
+TEST(Router, MatchesLiteralsAndParametersAndTellsWrongMethodApart) {
+  Router router;
+  router.Add("POST", "/v1/workspaces/{ws}/items", {.operation_type = "Item.Create"}, {});
+  router.Add("GET", "/v1/workspaces/{ws}/items/{id}", {}, {});
+  auto found = router.Find("GET", "/v1/workspaces/w1/items/i9");
+  ASSERT_EQ(found.kind, Router::MatchKind::kFound);
+  EXPECT_EQ(found.params.at("ws"), "w1");
+  EXPECT_EQ(found.params.at("id"), "i9");
+  EXPECT_EQ(router.Find("GET", "/v1/workspaces/w1/items").kind, Router::MatchKind::kWrongMethod);
+  EXPECT_EQ(router.Find("GET", "/v1/workspaces//items/x").kind, Router::MatchKind::kNoPath);
+  EXPECT_EQ(router.Find("GET", "/v2/x").kind, Router::MatchKind::kNoPath);
+  EXPECT_NE(router.ByType("Item.Create"), nullptr);
+}
+
+TEST(Snapshot, FabricStateBodyHasExactlyTheFieldsOfSpecSection2) {
+  Snapshot s;
+  s.id = "72522613-0b0e-4ea0-8ce0-b1a9735c8847";
+  s.status = OperationStatus::kRunning;
+  s.percent_complete = 25;
+  s.created_ms = 1'699'914'280'477;
+  s.updated_ms = 1'699'914'281'532;
+  s.retry_after_s = 3;
+  RenderSnapshot({Mode::kFabric, "https://api.example.com"}, s);
+  EXPECT_EQ(
+      s.body,
+      R"({"status":"Running","createdTimeUtc":"2023-11-13T22:24:40.477Z",)"
+      R"("lastUpdatedTimeUtc":"2023-11-13T22:24:41.532Z","percentComplete":25,"error":null})");
+  EXPECT_NE(s.headers.find("Location: https://api.example.com/v1/operations/" + s.id),
+            std::string::npos);
+  EXPECT_NE(s.headers.find("Retry-After: 3"), std::string::npos);
+
+  s.status = OperationStatus::kCanceled;
+  s.error = ErrorInfo{"OperationCanceled", "canceled", {}, false};
+  RenderSnapshot({Mode::kFabric, "https://api.example.com"}, s);
+  EXPECT_NE(s.body.find(R"("status":"Failed")"), std::string::npos);
+  EXPECT_EQ(s.headers.find("Location"), std::string::npos);
+  EXPECT_EQ(s.headers.find("Retry-After"), std::string::npos);
+  RenderSnapshot({Mode::kAzure, "https://api.example.com"}, s);
+  EXPECT_NE(s.body.find(R"("status":"Canceled")"), std::string::npos);
+  EXPECT_NE(s.body.find(R"("error":{"code":"OperationCanceled")"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lro::server::internal
