@@ -31,6 +31,8 @@ class CancellationToken {
  public:
   CancellationToken() = default;
   [[nodiscard]] bool cancelled() const;
+  // False for a default-constructed token, which never fires: lets a caller skip watching it.
+  [[nodiscard]] bool can_be_cancelled() const { return state_ != nullptr; }
 
   // Calls `callback` once when the token fires (at once if it already has) until the returned
   // registration is destroyed. The callback must not block.

@@ -50,58 +50,52 @@ std::string HostAndPort(const std::string& url) {
 
 }  // namespace
 
-// What a response is gathered into while curl runs its callbacks.
-struct CurlRequest::Capture {
-  const CancellationToken* cancel = nullptr;
-  std::size_t max_body_bytes = 0;
-  bool body_too_large = false;
-  HttpResponse response;
-
-  // CURLOPT_HEADERFUNCTION: one header line at a time. A status line starts a new header
-  // block (after a 1xx or any interim response), so only the final response's headers stay.
-  static std::size_t OnHeaderLine(char* data, std::size_t size, std::size_t count, void* user) {
-    auto* capture = static_cast<Capture*>(user);
-    const std::size_t bytes = size * count;
-    std::string_view line(data, bytes);
-    if (line.starts_with("HTTP/")) {
-      capture->response.headers.clear();
-      return bytes;
-    }
-    std::string_view trimmed = Trim(line);
-    if (trimmed.empty()) return bytes;
-    Headers& headers = capture->response.headers;
-    if ((line.front() == ' ' || line.front() == '\t') && !headers.empty()) {
-      // An obsolete folded continuation of the previous header's value.
-      headers.back().value += ' ';
-      headers.back().value += trimmed;
-      return bytes;
-    }
-    const std::size_t colon = trimmed.find(':');
-    if (colon == std::string_view::npos || colon == 0) return bytes;  // not a header: ignore
-    headers.push_back({std::string(Trim(trimmed.substr(0, colon))),
-                       std::string(Trim(trimmed.substr(colon + 1)))});
+// CURLOPT_HEADERFUNCTION: one header line at a time. A status line starts a new header
+// block (after a 1xx or any interim response), so only the final response's headers stay.
+std::size_t CurlRequest::Capture::OnHeaderLine(char* data, std::size_t size, std::size_t count,
+                                               void* user) {
+  auto* capture = static_cast<Capture*>(user);
+  const std::size_t bytes = size * count;
+  std::string_view line(data, bytes);
+  if (line.starts_with("HTTP/")) {
+    capture->response.headers.clear();
     return bytes;
   }
-
-  // CURLOPT_WRITEFUNCTION: the body, capped at max_body_bytes.
-  static std::size_t OnBodyBytes(char* data, std::size_t size, std::size_t count, void* user) {
-    auto* capture = static_cast<Capture*>(user);
-    const std::size_t bytes = size * count;
-    if (bytes > capture->max_body_bytes - capture->response.body.size()) {
-      capture->body_too_large = true;
-      return 0;  // makes curl stop with CURLE_WRITE_ERROR
-    }
-    capture->response.body.append(data, bytes);
+  std::string_view trimmed = Trim(line);
+  if (trimmed.empty()) return bytes;
+  Headers& headers = capture->response.headers;
+  if ((line.front() == ' ' || line.front() == '\t') && !headers.empty()) {
+    // An obsolete folded continuation of the previous header's value.
+    headers.back().value += ' ';
+    headers.back().value += trimmed;
     return bytes;
   }
+  const std::size_t colon = trimmed.find(':');
+  if (colon == std::string_view::npos || colon == 0) return bytes;  // not a header: ignore
+  headers.push_back(
+      {std::string(Trim(trimmed.substr(0, colon))), std::string(Trim(trimmed.substr(colon + 1)))});
+  return bytes;
+}
 
-  // CURLOPT_XFERINFOFUNCTION: ends a transfer whose token fired.
-  static int OnProgress(void* user, curl_off_t /*dltotal*/, curl_off_t /*dlnow*/,
-                        curl_off_t /*ultotal*/, curl_off_t /*ulnow*/) {
-    const auto* capture = static_cast<const Capture*>(user);
-    return capture->cancel->cancelled() ? 1 : 0;
+// CURLOPT_WRITEFUNCTION: the body, capped at max_body_bytes.
+std::size_t CurlRequest::Capture::OnBodyBytes(char* data, std::size_t size, std::size_t count,
+                                              void* user) {
+  auto* capture = static_cast<Capture*>(user);
+  const std::size_t bytes = size * count;
+  if (bytes > capture->max_body_bytes - capture->response.body.size()) {
+    capture->body_too_large = true;
+    return 0;  // makes curl stop with CURLE_WRITE_ERROR
   }
-};
+  capture->response.body.append(data, bytes);
+  return bytes;
+}
+
+// CURLOPT_XFERINFOFUNCTION: ends a transfer whose token fired.
+int CurlRequest::Capture::OnProgress(void* user, curl_off_t /*dltotal*/, curl_off_t /*dlnow*/,
+                                     curl_off_t /*ultotal*/, curl_off_t /*ulnow*/) {
+  const auto* capture = static_cast<const Capture*>(user);
+  return capture->cancel->cancelled() ? 1 : 0;
+}
 
 void CurlGlobalInitOnce() {
   static std::once_flag once;
@@ -110,12 +104,9 @@ void CurlGlobalInitOnce() {
 
 CurlRequest::CurlRequest(const CurlTransportOptions& options, HttpRequest request,
                          CancellationToken cancel)
-    : options_(options),
-      request_(std::move(request)),
-      cancel_(std::move(cancel)),
-      capture_(std::make_unique<Capture>()) {
-  capture_->cancel = &cancel_;
-  capture_->max_body_bytes =
+    : options_(options), request_(std::move(request)), cancel_(std::move(cancel)) {
+  capture_.cancel = &cancel_;
+  capture_.max_body_bytes =
       options_.max_body_bytes > 0 ? options_.max_body_bytes : static_cast<std::size_t>(-1);
 }
 
@@ -176,7 +167,6 @@ Status CurlRequest::Configure(CURL* easy, bool fresh) {
     }
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Capture::OnHeaderLine);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Capture::OnBodyBytes);
-    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &Capture::OnProgress);
     if (options_.max_body_bytes > 0) {
       // Fails early when Content-Length announces too much; OnBodyBytes catches the rest.
@@ -202,9 +192,11 @@ Status CurlRequest::Configure(CURL* easy, bool fresh) {
     curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method == "GET" ? nullptr : method.c_str());
   }
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers_);
-  curl_easy_setopt(easy, CURLOPT_HEADERDATA, capture_.get());
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, capture_.get());
-  curl_easy_setopt(easy, CURLOPT_XFERINFODATA, capture_.get());
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &capture_);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &capture_);
+  curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &capture_);
+  // The progress callback only watches the token: none to watch, no callback (it runs often).
+  curl_easy_setopt(easy, CURLOPT_NOPROGRESS, cancel_.can_be_cancelled() ? 0L : 1L);
   return {};
 }
 
@@ -212,7 +204,7 @@ StatusOr<HttpResponse> CurlRequest::Finish(CURL* easy, CURLcode code) {
   // Nothing of this object may stay pointed to by a pooled handle.
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(nullptr));
   if (code == CURLE_ABORTED_BY_CALLBACK || cancel_.cancelled()) return Cancelled();
-  if (capture_->body_too_large || code == CURLE_FILESIZE_EXCEEDED) {
+  if (capture_.body_too_large || code == CURLE_FILESIZE_EXCEEDED) {
     return Status(StatusCode::kProtocolError,
                   "response body exceeds " + std::to_string(options_.max_body_bytes) + " bytes");
   }
@@ -262,8 +254,8 @@ StatusOr<HttpResponse> CurlRequest::Finish(CURL* easy, CURLcode code) {
     return Status(StatusCode::kProtocolError,
                   "malformed response from " + HostAndPort(request_.url) + ": no status code");
   }
-  capture_->response.status = static_cast<int>(status);
-  return std::move(capture_->response);
+  capture_.response.status = static_cast<int>(status);
+  return std::move(capture_.response);
 }
 
 }  // namespace lro::internal

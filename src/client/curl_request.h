@@ -40,12 +40,24 @@ class CurlRequest {
   [[nodiscard]] const CancellationToken& cancel() const { return cancel_; }
 
  private:
-  struct Capture;
+  // What the response is gathered into while curl runs its callbacks (their user data).
+  struct Capture {
+    const CancellationToken* cancel = nullptr;
+    std::size_t max_body_bytes = 0;
+    bool body_too_large = false;
+    HttpResponse response;
+
+    static std::size_t OnHeaderLine(char* data, std::size_t size, std::size_t count, void* user);
+    static std::size_t OnBodyBytes(char* data, std::size_t size, std::size_t count, void* user);
+    static int OnProgress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                          curl_off_t ulnow);
+  };
+
   const CurlTransportOptions& options_;
   HttpRequest request_;
   CancellationToken cancel_;
   curl_slist* headers_ = nullptr;
-  std::unique_ptr<Capture> capture_;
+  Capture capture_;
 };
 
 }  // namespace lro::internal
