@@ -6,7 +6,8 @@
 //   PUT|POST|PATCH <any path>  -> 202, Operation-Location: http://HOST:PORT/ops/<n>, Retry-After: S
 //   GET /ops/<n>               -> 200 {"status":"Running"} (Retry-After: S) the first K times,
 //                                 then {"status":"Succeeded","result":{"ok":true}}
-//   GET /plain                 -> 200 {"status":"Running"} (the raw floor's request)
+//   GET /plain                 -> the very bytes of a Running poll's answer, headers included:
+//                                 the raw floor's request, so curl parses the same responses
 //   GET /stats                 -> 200 {"requests":R,"operations":O}
 //
 // S is --retry-after (default 0). So one operation costs 1 + K + 1 requests. On SIGINT/SIGTERM it
@@ -399,7 +400,7 @@ class Worker {
           break;
       }
     } else if (path == "/plain") {
-      Respond(conn, "200 OK", {}, kRunningBody);
+      Respond(conn, "200 OK", shared_.retry_after, kRunningBody);
       return;
     } else if (path == "/stats") {
       std::string body = R"({"requests":)";

@@ -5,15 +5,13 @@
 #include <string>
 #include <string_view>
 
+#include "client/ascii.h"
+
 namespace lro::internal {
 namespace {
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-           return lower(x) == lower(y);
-         });
-}
+// Room reserved for a response's headers up front, so that a usual response grows no vector.
+constexpr std::size_t kUsualHeaderCount = 12;
 
 std::string_view Trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
@@ -59,6 +57,7 @@ std::size_t CurlRequest::Capture::OnHeaderLine(char* data, std::size_t size, std
   std::string_view line(data, bytes);
   if (line.starts_with("HTTP/")) {
     capture->response.headers.clear();
+    capture->response.headers.reserve(kUsualHeaderCount);
     return bytes;
   }
   std::string_view trimmed = Trim(line);

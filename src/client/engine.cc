@@ -70,9 +70,15 @@ class EngineImpl {
   }
 
  private:
+  // One request, from Send() to its answer; the curl request lives inside (one allocation).
   struct Transfer {
-    std::uint64_t id = 0;
-    std::unique_ptr<CurlRequest> request;
+    Transfer(std::uint64_t transfer_id, const CurlTransportOptions& options, HttpRequest http,
+             Answer on_answer)
+        : id(transfer_id),
+          request(options, std::move(http), CancellationToken()),
+          answer(std::move(on_answer)) {}
+    std::uint64_t id;
+    CurlRequest request;
     Answer answer;
     CURL* easy = nullptr;
   };
@@ -184,11 +190,8 @@ void EngineImpl::Shutdown() {
 }
 
 void EngineImpl::Send(std::uint64_t id, HttpRequest request, Answer answer) {
-  auto transfer = std::make_unique<Transfer>();
-  transfer->id = id;
-  transfer->answer = std::move(answer);
-  transfer->request =
-      std::make_unique<CurlRequest>(options_.transport, std::move(request), CancellationToken());
+  auto transfer =
+      std::make_unique<Transfer>(id, options_.transport, std::move(request), std::move(answer));
   if (shut_down_) {
     Complete(std::move(transfer), Status(StatusCode::kCancelled, "the engine was shut down"));
     return;
@@ -233,14 +236,14 @@ void EngineImpl::StartQueued() {
                Status(StatusCode::kInternal, "libcurl could not allocate a handle"));
       continue;
     }
-    if (Status configured = transfer->request->Configure(easy, fresh); !configured.ok()) {
+    if (Status configured = transfer->request.Configure(easy, fresh); !configured.ok()) {
       idle_handles_.push_back(easy);
       Complete(std::move(transfer), std::move(configured));
       continue;
     }
     curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
     // Over TLS, wait for an HTTP/2 connection to multiplex on rather than opening another.
-    if (transfer->request->request().url.starts_with("https:")) {
+    if (transfer->request.request().url.starts_with("https:")) {
       curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
     }
     transfer->easy = easy;
@@ -256,14 +259,14 @@ void EngineImpl::Abort(std::uint64_t id) {
     in_flight_.erase(it);
     curl_multi_remove_handle(multi_, transfer->easy);
     idle_handles_.push_back(transfer->easy);
-    const Status cancelled = transfer->request->Cancelled();
+    const Status cancelled = transfer->request.Cancelled();
     Complete(std::move(transfer), cancelled);
     StartQueued();
     return;
   }
   for (auto& transfer : queued_) {
     if (transfer && transfer->id == id) {
-      const Status cancelled = transfer->request->Cancelled();
+      const Status cancelled = transfer->request.Cancelled();
       Complete(std::move(transfer), cancelled);
       return;
     }
@@ -367,7 +370,7 @@ void EngineImpl::CollectDone() {
     std::unique_ptr<Transfer> transfer = std::move(it->second);
     in_flight_.erase(it);
     curl_multi_remove_handle(multi_, transfer->easy);
-    StatusOr<HttpResponse> answer = transfer->request->Finish(transfer->easy, code);
+    StatusOr<HttpResponse> answer = transfer->request.Finish(transfer->easy, code);
     idle_handles_.push_back(transfer->easy);
     Complete(std::move(transfer), std::move(answer));
   }
@@ -586,9 +589,11 @@ void EngineOperation::SendPending() {
   });
   const std::uint64_t id = engine_->ReserveId();
   transfer_ = id;
+  // Captures no more than fits in std::function's inline storage: no allocation per request.
+  // (Each transfer answers exactly once, and transfer_ names the one in flight.)
   Dispatch(id, std::move(outgoing.request),
-           [self = shared_from_this(), id](StatusOr<HttpResponse> answer) {
-             if (self->transfer_ == id) self->OnAnswer(std::move(answer));
+           [self = shared_from_this()](StatusOr<HttpResponse> answer) {
+             self->OnAnswer(std::move(answer));
            });
 }
 

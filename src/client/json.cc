@@ -1,9 +1,9 @@
 #include "lro/json.h"
 
 #include <boost/json/parse.hpp>
-#include <cctype>
 #include <string>
 
+#include "client/ascii.h"
 #include "lro/result.h"
 
 namespace lro {
@@ -13,8 +13,7 @@ bool Result::IsJson() const {
   std::string type;
   for (char c : content_type) {
     if (c == ';') break;
-    if (c != ' ' && c != '\t')
-      type += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (c != ' ' && c != '\t') type += internal::AsciiLower(c);
   }
   return type == "application/json" || type == "text/json" ||
          (type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);

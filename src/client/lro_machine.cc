@@ -8,6 +8,7 @@
 #include <random>
 #include <utility>
 
+#include "client/ascii.h"
 #include "client/resume_token.h"
 #include "client/service_error_parse.h"
 #include "client/url.h"
@@ -15,14 +16,8 @@
 namespace lro::internal {
 namespace {
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool IsOneOf(std::string_view name, std::initializer_list<std::string_view> names) {
-  const std::string lower = Lower(name);
+  const std::string lower = AsciiLower(name);
   return std::any_of(names.begin(), names.end(),
                      [&](std::string_view candidate) { return lower == candidate; });
 }
@@ -215,15 +210,16 @@ LroMachine::LroMachine(HttpRequest initial, SharedMachineConfig config, std::uin
   for (const auto& header : initial_.headers) {
     const bool sensitive =
         IsBuiltInCredential(header.name) ||
-        std::any_of(config_->sensitive_headers.begin(), config_->sensitive_headers.end(),
-                    [&](const std::string& name) { return IsOneOf(header.name, {Lower(name)}); });
+        std::any_of(
+            config_->sensitive_headers.begin(), config_->sensitive_headers.end(),
+            [&](const std::string& name) { return IsOneOf(header.name, {AsciiLower(name)}); });
     if (sensitive) {
       credential_headers_.push_back(header);
     } else if (!IsNotCarried(header.name)) {
       carried_headers_.push_back(header);
     }
   }
-  if (config_->options.add_repeatability_headers && Lower(initial_.method) == "post" &&
+  if (config_->options.add_repeatability_headers && AsciiLower(initial_.method) == "post" &&
       !FindHeader(initial_.headers, "Repeatability-Request-ID")) {
     initial_.headers.push_back({"Repeatability-Request-ID", NewUuid(seed)});
     initial_.headers.push_back({"Repeatability-First-Sent", ImfFixdate(now.wall)});
@@ -376,7 +372,7 @@ void LroMachine::Abandon(Status error) {
 }
 
 bool LroMachine::InitialRequestIsRetriable() const {
-  const std::string method = Lower(initial_.method);
+  const std::string method = AsciiLower(initial_.method);
   if (method == "put" || method == "patch" || method == "delete" || method == "get") return true;
   const auto& headers = initial_.headers;
   return (FindHeader(headers, "Repeatability-Request-ID") &&
@@ -434,7 +430,7 @@ void LroMachine::RecordCookies(const Headers& headers, const std::string& reques
     const std::string name = trim(pair.substr(0, equals));
     const std::string value = trim(pair.substr(equals + 1));
     auto& jar = cookies_[host];
-    const std::string attributes = Lower(text.substr(pair.size()));
+    const std::string attributes = AsciiLower(text.substr(pair.size()));
     if (attributes.find("max-age=0") != std::string::npos) {
       jar.erase(name);
     } else if (jar.size() < kMaxCookiesPerHost || jar.count(name) != 0) {
@@ -473,7 +469,7 @@ void LroMachine::OnInitialResponse(const HttpResponse& response, Instant now) {
   const bool has_location = !location_.empty();
   const auto body = ParseBody(response.body);
   const std::optional<LroStatus> body_status = body ? BodyStatus(*body) : std::nullopt;
-  const std::string method = Lower(initial_.method);
+  const std::string method = AsciiLower(initial_.method);
   const bool put_or_patch = method == "put" || method == "patch";
   const bool body_running = put_or_patch && body && ProvisioningState(*body) &&
                             !ClassifyStatus(*ProvisioningState(*body)).terminal();
@@ -799,7 +795,7 @@ void LroMachine::OnTerminalSuccess(const HttpResponse& response, const boost::js
     Succeed(Result{false, response.status, {}, {}});
     return;
   }
-  const std::string method = Lower(initial_.method);
+  const std::string method = AsciiLower(initial_.method);
   std::optional<std::string> final_url;
   if (method == "post") {
     switch (config_->options.final_state_via) {

@@ -1,24 +1,14 @@
 #include "lro/operation_state.h"
 
 #include <array>
-#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <string_view>
 
+#include "client/ascii.h"
+
 namespace lro {
 namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 struct KnownStatus {
   std::string_view name;
@@ -60,7 +50,8 @@ bool ReadDigits(std::string_view text, std::size_t pos, std::size_t width, int& 
 
 LroStatus ClassifyStatus(std::string_view raw) {
   for (const auto& known : kKnownStatuses) {
-    if (EqualsIgnoreCase(raw, known.name)) return LroStatus{known.kind, std::string(raw), true};
+    if (internal::EqualsIgnoreCase(raw, known.name))
+      return LroStatus{known.kind, std::string(raw), true};
   }
   return LroStatus{StatusKind::kRunning, std::string(raw), false};
 }

@@ -1,22 +1,18 @@
 #include "client/url.h"
 
+#include <algorithm>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 #include <boost/url/url_view.hpp>
-#include <cctype>
 #include <string>
+
+#include "client/ascii.h"
 
 namespace lro::internal {
 namespace {
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool IsHttpScheme(std::string_view scheme) {
-  const auto lower = Lower(scheme);
+  const auto lower = AsciiLower(scheme);
   return lower == "http" || lower == "https";
 }
 
@@ -29,7 +25,7 @@ std::optional<boost::urls::url_view> ParseAbsolute(std::string_view text) {
 }
 
 bool HostMatches(const std::string& host, const std::string& pattern_in) {
-  const std::string pattern = Lower(pattern_in);
+  const std::string pattern = AsciiLower(pattern_in);
   if (pattern.rfind("*.", 0) == 0) {
     const std::string suffix = pattern.substr(1);  // ".analysis.windows.net"
     return host.size() > suffix.size() &&
@@ -38,9 +34,33 @@ bool HostMatches(const std::string& host, const std::string& pattern_in) {
   return host == pattern;
 }
 
+// True when `reference` is an absolute http(s) URL that resolving and normalizing would give
+// back unchanged: lower-case scheme and host, no percent-encoding in the authority, no "." or
+// ".." path segments. Servers send such links almost always; they skip the full resolution.
+bool IsAlreadyResolved(std::string_view reference) {
+  if (!reference.starts_with("https://") && !reference.starts_with("http://")) return false;
+  const auto parsed = ParseAbsolute(reference);
+  if (!parsed) return false;
+  const std::string_view authority = parsed->encoded_authority();
+  if (std::any_of(authority.begin(), authority.end(),
+                  [](char c) { return c == '%' || (c >= 'A' && c <= 'Z'); })) {
+    return false;
+  }
+  const std::string_view path = parsed->encoded_path();
+  for (std::size_t start = 0; start < path.size();) {
+    std::size_t end = path.find('/', start + 1);
+    if (end == std::string_view::npos) end = path.size();
+    const std::string_view segment = path.substr(start, end - start);  // "/name"
+    if (segment == "/." || segment == "/..") return false;
+    start = end;
+  }
+  return true;
+}
+
 }  // namespace
 
 StatusOr<std::string> ResolveUrl(std::string_view base, std::string_view reference) {
+  if (IsAlreadyResolved(reference)) return std::string(reference);
   const auto base_url = ParseAbsolute(base);
   if (!base_url) {
     return Status(StatusCode::kProtocolError, "not an absolute http(s) URL: " + std::string(base));
@@ -81,19 +101,19 @@ Status ValidateAbsoluteUrl(std::string_view url) {
 
 std::string Scheme(std::string_view url) {
   const auto parsed = ParseAbsolute(url);
-  return parsed ? Lower(parsed->scheme()) : std::string();
+  return parsed ? AsciiLower(parsed->scheme()) : std::string();
 }
 
 std::string Host(std::string_view url) {
   const auto parsed = ParseAbsolute(url);
-  return parsed ? Lower(parsed->encoded_host()) : std::string();
+  return parsed ? AsciiLower(parsed->encoded_host()) : std::string();
 }
 
 std::string Origin(std::string_view url) {
   const auto parsed = ParseAbsolute(url);
   if (!parsed) return {};
-  const std::string scheme = Lower(parsed->scheme());
-  std::string origin = scheme + "://" + Lower(parsed->encoded_host());
+  const std::string scheme = AsciiLower(parsed->scheme());
+  std::string origin = scheme + "://" + AsciiLower(parsed->encoded_host());
   if (parsed->has_port()) {
     const auto port = parsed->port_number();
     const bool default_port =
@@ -104,6 +124,12 @@ std::string Origin(std::string_view url) {
 }
 
 std::optional<std::string> QueryParameter(std::string_view url, std::string_view name) {
+  // Decoding can only turn '%' escapes and '+' into other characters: without them, a name
+  // absent from the raw text is absent.
+  if (url.find(name) == std::string_view::npos &&
+      url.find_first_of("%+") == std::string_view::npos) {
+    return std::nullopt;
+  }
   auto parsed = boost::urls::parse_uri_reference(url);
   if (!parsed) return std::nullopt;
   const auto params = parsed->params();
