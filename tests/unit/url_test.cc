@@ -49,6 +49,16 @@ INSTANTIATE_TEST_SUITE_P(
                    "https://wabi-west-europe-redirect.analysis.windows.net/v1/operations/1",
                    "https://wabi-west-europe-redirect.analysis.windows.net/v1/operations/1"},
         ResolveRow{"AbsoluteHttp", "http://b.example.com/x", "http://b.example.com/x"},
+        // Absolute links that still need work: normalized exactly as a relative one would be.
+        ResolveRow{"AbsoluteUpperCaseHost", "https://B.Example.COM/x", "https://b.example.com/x"},
+        ResolveRow{"AbsoluteUpperCaseScheme", "HTTPS://b.example.com/x", "https://b.example.com/x"},
+        ResolveRow{"AbsoluteDotSegments", "https://b.example.com/a/./b/../c",
+                   "https://b.example.com/a/c"},
+        ResolveRow{"AbsoluteAboveRoot", "https://b.example.com/../x", "https://b.example.com/x"},
+        ResolveRow{"AbsoluteDotLikeNames", "https://b.example.com/.well-known/..x/x.",
+                   "https://b.example.com/.well-known/..x/x."},
+        ResolveRow{"AbsoluteWithPortQueryFragment", "https://b.example.com:8443/x?a=1#f",
+                   "https://b.example.com:8443/x?a=1#f"},
         ResolveRow{"OperationsPath", "/v1/operations/abc?api-version=2",
                    "https://a.example.com/v1/operations/abc?api-version=2"}),
     lro::test::ScenarioName());
