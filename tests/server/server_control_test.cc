@@ -2,6 +2,7 @@
 // callers and their isolation, retention.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "common/time_text.h"
@@ -99,23 +100,32 @@ TEST(ServerControl, IdempotencyKeyReplaysConflictsAndReportsInFlight) {
   TempDir dir;
   Harness h(Options(dir, std::chrono::seconds(3)));
   const Headers key{{"Idempotency-Key", "\"order-42\""}};
-  // The first request is answered inline after ~600 ms; meanwhile the key is in flight.
+  // Two requests with one key race. Whichever lands first creates the item (answered inline
+  // after ~600 ms); the other, while that one runs, is told 409. Which one wins is up to the
+  // scheduler, so the test accepts either order.
   HttpResponse first;
-  std::thread creator([&] { first = h.Send("POST", kItems, ItemBody("nb", 600), key); });
+  std::atomic<bool> first_done{false};
+  std::thread creator([&] {
+    first = h.Send("POST", kItems, ItemBody("nb", 600), key);
+    first_done = true;
+  });
   HttpResponse during;
-  for (int i = 0; i < 200; ++i) {
+  for (int i = 0; i < 200 && !first_done; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     during = h.Send("POST", kItems, ItemBody("nb", 600), key);
     if (during.status == 409) break;
   }
   creator.join();
-  ASSERT_EQ(first.status, 201) << first.body;
-  EXPECT_EQ(during.status, 409);
-  EXPECT_EQ(ParseJson(during.body).at("isRetriable"), true);
+  const bool creator_won = first.status == 201;
+  const HttpResponse& created = creator_won ? first : during;
+  const HttpResponse& refused = creator_won ? during : first;
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(ParseJson(refused.body).at("isRetriable"), true);
   // Replayed: the same answer, the same item.
   auto replay = h.Send("POST", kItems, ItemBody("nb", 600), key);
   EXPECT_EQ(replay.status, 201);
-  EXPECT_EQ(ParseJson(replay.body).at("id"), ParseJson(first.body).at("id"));
+  EXPECT_EQ(ParseJson(replay.body).at("id"), ParseJson(created.body).at("id"));
   // Same key, other payload: 422.
   auto other = h.Send("POST", kItems, ItemBody("different", 600), key);
   EXPECT_EQ(other.status, 422);
