@@ -122,8 +122,13 @@ TEST(ServerAdmin, GracefulStopFinishesTheRequestInFlight) {
   TempDir dir;
   Harness h(Options(dir, std::chrono::seconds(5)));
   HttpResponse answer;
-  std::thread creator([&] { answer = h.Send("POST", kItems, ItemBody("nb", 300)); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::thread creator([&] { answer = h.Send("POST", kItems, ItemBody("nb", 1000)); });
+  // Stop once the creation is in flight (its operation is listed while it runs).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline &&
+         ParseJson(h.Send("GET", "/v1/operations").body).at("value").as_array().empty()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   h.server().Stop();
   creator.join();
   EXPECT_TRUE(answer.status == 201 || answer.status == 202) << answer.status;
