@@ -84,9 +84,14 @@ std::optional<std::chrono::sys_seconds> ParseHttpDateSeconds(std::string_view te
 std::optional<system_clock::time_point> ParseHttpDate(std::string_view text) {
   const auto seconds = ParseHttpDateSeconds(text);
   if (!seconds) return std::nullopt;
-  const auto limit =
+  // system_clock counts nanoseconds: it spans only the years 1678 to 2262. Dates outside (an
+  // HTTP-date may name any year from 0 to 9999) are pinned to its ends.
+  const auto latest =
       std::chrono::floor<std::chrono::seconds>(system_clock::time_point::max()).time_since_epoch();
-  if (seconds->time_since_epoch() >= limit) return system_clock::time_point::max();
+  const auto earliest =
+      std::chrono::ceil<std::chrono::seconds>(system_clock::time_point::min()).time_since_epoch();
+  if (seconds->time_since_epoch() >= latest) return system_clock::time_point::max();
+  if (seconds->time_since_epoch() <= earliest) return system_clock::time_point::min();
   return system_clock::time_point{seconds->time_since_epoch()};
 }
 

@@ -104,6 +104,11 @@ TEST(ParseHttpDateTest, FormsIn2024) {
   EXPECT_EQ(ParseHttpDate("Monday, 01-Jan-24 00:00:09 GMT"), At(2024, 1, 1, 0, 0, 9));
   EXPECT_EQ(ParseHttpDate("Mon Jan  1 00:00:11 2024"), At(2024, 1, 1, 0, 0, 11));
   EXPECT_EQ(ParseHttpDate("Thu, 29 Feb 2024 23:59:59 GMT"), At(2024, 2, 29, 23, 59, 59));
+  // Beyond what system_clock can hold (1678 to 2262): pinned to its ends, no overflow.
+  EXPECT_EQ(ParseHttpDate("Sun Nov  6 08:49:37 0997"),
+            std::chrono::system_clock::time_point::min());
+  EXPECT_EQ(ParseHttpDate("Fri, 31 Dec 9999 23:59:59 GMT"),
+            std::chrono::system_clock::time_point::max());
 }
 
 class ParseHttpDateJunkTest : public ::testing::TestWithParam<std::string> {};
