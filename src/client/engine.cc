@@ -171,6 +171,14 @@ void EngineImpl::Shutdown() {
     for (EngineOperation* operation : running) {
       operation->Finish(Status(StatusCode::kCancelled, "the engine was shut down"));
     }
+    // Then the transfers: each one's answer holds its operation, which holds the engine.
+    auto in_flight = std::move(in_flight_);
+    in_flight_.clear();
+    for (auto& [id, transfer] : in_flight) {
+      curl_multi_remove_handle(multi_, transfer->easy);
+      idle_handles_.push_back(transfer->easy);
+      Complete(std::move(transfer), Status(StatusCode::kCancelled, "the engine was shut down"));
+    }
     for (auto& transfer : queued_) {
       if (transfer) {
         Complete(std::move(transfer), Status(StatusCode::kCancelled, "the engine was shut down"));
