@@ -26,7 +26,10 @@ struct EngineOptions {
   int max_connections_per_host = 64;
   // Requests in flight across all hosts at most; more wait in a queue, holding no curl
   // handle and no socket. Together these keep 100,000 operations within a process's
-  // open-file limit.
+  // open-file limit. The queue is first come, first served, except that an operation whose
+  // answer calls for its next request at once (Retry-After: 0) sends it in the slot just
+  // freed, up to 16 requests in a row: operations finish one after another instead of all
+  // together at the end.
   int max_requests_in_flight = 64;
   // Timeouts, body cap, HTTP/2, CA file, user agent: as for the blocking transport.
   CurlTransportOptions transport;

@@ -55,6 +55,8 @@ class EngineImpl {
   // Sends `operation`'s pending request as soon as a request slot is free: operations waiting
   // for one hold a place in a queue, not a built request, a curl handle or a socket.
   void Admit(std::shared_ptr<EngineOperation> operation);
+  // Like Admit, but ahead of the queue: for an operation whose answer has just freed a slot.
+  void Continue(std::shared_ptr<EngineOperation> operation);
   void Track(EngineOperation* operation) { running_.insert(operation); }
   void Untrack(EngineOperation* operation) { running_.erase(operation); }
   [[nodiscard]] bool shut_down() const { return shut_down_; }
@@ -211,6 +213,15 @@ void EngineImpl::Send(std::uint64_t id, HttpRequest request, Answer answer) {
 void EngineImpl::Admit(std::shared_ptr<EngineOperation> operation) {
   const auto limit = static_cast<std::size_t>(options_.max_requests_in_flight);
   if (admitting_.empty() && in_flight_.size() + queued_.size() < limit) {
+    operation->SendPending();
+    return;
+  }
+  admitting_.push_back(std::move(operation));
+}
+
+void EngineImpl::Continue(std::shared_ptr<EngineOperation> operation) {
+  const auto limit = static_cast<std::size_t>(options_.max_requests_in_flight);
+  if (in_flight_.size() + queued_.size() < limit) {
     operation->SendPending();
     return;
   }
@@ -547,7 +558,7 @@ void EngineOperation::OnTimer(std::uint64_t generation) {
   engine_->Admit(shared_from_this());
 }
 
-void EngineOperation::Kick() {
+void EngineOperation::Kick(KickReason reason) {
   if (finished_) return;
   MonotonicTime next;
   bool now_due = false;
@@ -566,9 +577,18 @@ void EngineOperation::Kick() {
     return;
   }
   if (now_due) {
-    engine_->Admit(shared_from_this());
+    // An answer that calls for the next request at once has just freed this operation's slot:
+    // it keeps the slot, up to kRequestsInARow times, so that it finishes (while its state is
+    // still in the cache) rather than queuing again behind every waiting operation.
+    if (reason == KickReason::kAnswered && ++requests_in_a_row_ < kRequestsInARow) {
+      engine_->Continue(shared_from_this());
+    } else {
+      requests_in_a_row_ = 0;
+      engine_->Admit(shared_from_this());
+    }
     return;
   }
+  requests_in_a_row_ = 0;
   ++generation_;
   const auto delay = next - context_->clock->Now();
   engine_->Schedule(shared_from_this(), std::chrono::steady_clock::now() + delay, generation_);
@@ -650,7 +670,7 @@ void EngineOperation::OnAnswer(StatusOr<HttpResponse> answer) {
       SendCancel(std::move(deferred_cancel_));
     }
   }
-  Kick();
+  Kick(KickReason::kAnswered);
 }
 
 void EngineOperation::Finish(StatusOr<Result> outcome) {

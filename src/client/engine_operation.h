@@ -46,7 +46,9 @@ class EngineOperation : public std::enable_shared_from_this<EngineOperation> {
   void Finish(StatusOr<Result> outcome);
 
  private:
-  void Kick();
+  enum class KickReason { kOther, kAnswered };
+  // Sends the next request now (when due), schedules it, or finishes the operation.
+  void Kick(KickReason reason = KickReason::kOther);
   void SendCancel(std::function<void(Status)> done);
   void OnAnswer(StatusOr<HttpResponse> answer);
   // Sends `request` through the client's transport: the engine's libcurl, or a transport the
@@ -69,6 +71,9 @@ class EngineOperation : public std::enable_shared_from_this<EngineOperation> {
   std::uint64_t generation_ = 0;  // bumped to invalidate a scheduled timer
   std::uint64_t transfer_ = 0;    // the poll in flight, 0 if none
   bool finished_ = false;         // the completion has run
+  // Requests sent in a row, each as soon as the previous one's answer came (see Kick).
+  static constexpr int kRequestsInARow = 16;
+  int requests_in_a_row_ = 0;
   // A Cancel() that came before the start was answered: sent once it is.
   std::function<void(Status)> deferred_cancel_;
   bool cancel_deferred_ = false;

@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -21,7 +22,8 @@ namespace {
 using ::testing::HasSubstr;
 
 // An Azure-style service: every PUT /things/<n> starts an operation whose monitor says Running
-// `running` times, then Succeeded with a result naming the thing.
+// `running` times, then Succeeded with a result naming the thing. Every answer but the last
+// says Retry-After: 0.
 class CountingService {
  public:
   explicit CountingService(int running) : running_(running) {}
@@ -40,7 +42,11 @@ class CountingService {
         std::lock_guard lock(mutex_);
         seen = polls_[id]++;
       }
-      if (seen < running_) return JsonResponse(200, R"({"status":"Running","percentComplete":50})");
+      if (seen < running_) {
+        HttpResponse running = JsonResponse(200, R"({"status":"Running","percentComplete":50})");
+        running.headers.push_back({"Retry-After", "0"});
+        return running;
+      }
       return JsonResponse(200, R"({"status":"Succeeded","result":{"id":")" + id + R"("}})");
     }
     return JsonResponse(404, R"({"error":{"code":"NotFound","message":"no route"}})");
@@ -153,6 +159,53 @@ TEST(EngineTest, ManyOperationsOnOneThreadStayWithinTheConnectionCap) {
   EXPECT_EQ(succeeded.load(), kOperations);
   EXPECT_EQ(engine->stats().requests, 4U * kOperations);
   EXPECT_LE(served.server.connections_accepted(), 4);
+}
+
+// What each request the server received was for ("/things/a" and "/ops/a" -> "a"), in order.
+std::vector<std::string> ThingsInArrivalOrder(const TestHttpServer& server) {
+  std::vector<std::string> things;
+  for (const HttpRequest& request : server.requests()) {
+    const std::string path = PathOf(request.url);
+    things.push_back(path.substr(path.rfind('/') + 1));
+  }
+  return things;
+}
+
+TEST(EngineTest, AnOperationDueAgainAtOnceKeepsItsSlotAndFinishesFirst) {
+  // One request slot, three operations of four requests each (PUT, two Running, Succeeded),
+  // every answer with Retry-After: 0. Each operation runs to its end before the next starts,
+  // instead of all three advancing one request per round and finishing together at the end.
+  ServedService served(2);
+  EngineOptions engine_options;
+  engine_options.max_connections_per_host = 1;
+  engine_options.max_requests_in_flight = 1;
+  Client client(EngineClientOptions(std::make_shared<Engine>(engine_options)));
+  std::vector<AsyncOperation> operations;
+  for (const char* thing : {"a", "b", "c"}) {
+    operations.push_back(
+        client.StartAsync(Request::Put(served.server.base_url() + "/things/" + thing)));
+  }
+  for (auto& operation : operations) ASSERT_TRUE(Await(operation.Future()).ok());
+  const std::vector<std::string> order = ThingsInArrivalOrder(served.server);
+  EXPECT_THAT(order,
+              ::testing::ElementsAre("a", "a", "a", "a", "b", "b", "b", "b", "c", "c", "c", "c"));
+}
+
+TEST(EngineTest, AnOperationKeepsItsSlotForSixteenRequestsInARowAtMost) {
+  // "a" needs 31 requests; "b", started just after it, still starts after a's 16th.
+  ServedService served(29);
+  EngineOptions engine_options;
+  engine_options.max_connections_per_host = 1;
+  engine_options.max_requests_in_flight = 1;
+  Client client(EngineClientOptions(std::make_shared<Engine>(engine_options)));
+  AsyncOperation a = client.StartAsync(Request::Put(served.server.base_url() + "/things/a"));
+  AsyncOperation b = client.StartAsync(Request::Put(served.server.base_url() + "/things/b"));
+  ASSERT_TRUE(Await(a.Future()).ok());
+  ASSERT_TRUE(Await(b.Future()).ok());
+  const std::vector<std::string> order = ThingsInArrivalOrder(served.server);
+  ASSERT_EQ(order.size(), 62U);
+  const auto first_b = std::find(order.begin(), order.end(), "b") - order.begin();
+  EXPECT_EQ(first_b, 16);
 }
 
 TEST(EngineTest, StopEndsAnInFlightRequestAndTheOperationCanBeResumed) {
