@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 #include <ctime>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -77,7 +78,71 @@ void Serialize(const ApiResponse& response, bool keep_alive, unsigned version, s
 struct Session {
   explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
-  bool busy = false;  // only touched on the session's strand
+  bool busy = false;  // only touched on the session's io thread
+};
+
+// A coroutine waiting for an answer computed on another thread. Holds the io_context's work
+// count up, so that its thread keeps running until the answer has been delivered.
+class Completion {
+ public:
+  explicit Completion(asio::io_context& ioc) : work_(ioc.get_executor()) {}
+  virtual ~Completion() = default;
+  Completion(const Completion&) = delete;
+  Completion& operator=(const Completion&) = delete;
+  // Resumes the coroutine. REQUIRES: called on the io_context's thread.
+  virtual void Complete(ApiResponse response) = 0;
+
+ private:
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+};
+
+template <class Handler>
+class HandlerCompletion final : public Completion {
+ public:
+  HandlerCompletion(asio::io_context& ioc, Handler handler)
+      : Completion(ioc), handler_(std::move(handler)) {}
+  void Complete(ApiResponse response) override { std::move(handler_)(std::move(response)); }
+
+ private:
+  Handler handler_;
+};
+
+// One HTTP thread: its own io_context (no strands: every connection it owns runs on it) and
+// the answers other threads have completed for its connections. Answers arrive in bursts (a
+// group commit completes every create it holds at once), so they are queued here and
+// delivered by one handler per burst: one wake-up of the thread per commit rather than one
+// per answer.
+struct IoThread {
+  asio::io_context ioc{1};
+  std::thread thread;
+  // Keeps run() from returning while the thread has no connection; reset by Stop.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+
+  std::mutex inbox_mutex;
+  std::vector<std::pair<std::shared_ptr<Completion>, ApiResponse>>
+      inbox;  // GUARDED_BY(inbox_mutex)
+  std::vector<std::pair<std::shared_ptr<Completion>, ApiResponse>> draining;  // the thread's own
+
+  // From any thread.
+  void Deliver(std::shared_ptr<Completion> completion, ApiResponse response) {
+    bool first = false;
+    {
+      std::lock_guard lock(inbox_mutex);
+      inbox.emplace_back(std::move(completion), std::move(response));
+      first = inbox.size() == 1;
+    }
+    if (first) asio::post(ioc, [this] { Drain(); });
+  }
+
+  // On the thread: resumes every coroutine whose answer has arrived.
+  void Drain() {
+    {
+      std::lock_guard lock(inbox_mutex);
+      draining.swap(inbox);
+    }
+    for (auto& [completion, response] : draining) completion->Complete(std::move(response));
+    draining.clear();
+  }
 };
 
 }  // namespace
@@ -87,20 +152,27 @@ struct HttpServer::Impl {
       : options(std::move(o)),
         metrics(m),
         logger(l),
-        ioc(std::max(1, options.io_threads)),
-        acceptor(ioc) {}
+        io_threads(MakeIoThreads(options.io_threads)),
+        acceptor(io_threads.front()->ioc) {}
+
+  static std::vector<std::unique_ptr<IoThread>> MakeIoThreads(int count) {
+    std::vector<std::unique_ptr<IoThread>> threads;
+    for (int i = 0; i < std::max(1, count); ++i) threads.push_back(std::make_unique<IoThread>());
+    return threads;
+  }
 
   asio::awaitable<void> Accept();
-  asio::awaitable<void> Serve(std::shared_ptr<Session> session);
-  auto WaitFor(std::shared_ptr<PendingReply> pending, asio::any_io_executor executor);
+  asio::awaitable<void> Serve(std::shared_ptr<Session> session, IoThread& io);
+  auto WaitFor(std::shared_ptr<PendingReply> pending, IoThread& io);
 
   HttpServerOptions options;
   Api* api = nullptr;
   Metrics& metrics;
   Logger& logger;
-  asio::io_context ioc;
+  // Connections are spread over the threads round-robin; the acceptor lives on the first.
+  std::vector<std::unique_ptr<IoThread>> io_threads;
+  std::size_t next_thread = 0;  // only touched by Accept
   tcp::acceptor acceptor;
-  std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
   bool started = false;
   std::uint16_t bound_port = 0;
@@ -111,12 +183,14 @@ struct HttpServer::Impl {
 
 asio::awaitable<void> HttpServer::Impl::Accept() {
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kTuple);
+    IoThread& io = *io_threads[next_thread];
+    next_thread = (next_thread + 1) % io_threads.size();
+    auto [ec, socket] = co_await acceptor.async_accept(io.ioc, kTuple);
     if (ec) {
       if (stopping || ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       logger.Log(LogLevel::kWarning, "accept failed", {{"error", ec.message()}});
       // Out of file descriptors and the like: breathe instead of spinning.
-      asio::steady_timer pause(ioc, std::chrono::milliseconds(50));
+      asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(50));
       co_await pause.async_wait(kTuple);
       continue;
     }
@@ -136,32 +210,27 @@ asio::awaitable<void> HttpServer::Impl::Accept() {
     }
     metrics.connections_open.fetch_add(1, std::memory_order_relaxed);
     auto executor = session->stream.get_executor();
-    asio::co_spawn(executor, Serve(std::move(session)), asio::detached);
+    asio::co_spawn(executor, Serve(std::move(session), io), asio::detached);
   }
 }
 
 // Not a coroutine (GCC 12 double-destroys the parameters of a `co_return co_await` coroutine):
-// returns the awaitable of an operation completed by PendingReply on any thread, resumed on
-// `executor`.
-auto HttpServer::Impl::WaitFor(std::shared_ptr<PendingReply> pending,
-                               asio::any_io_executor executor) {
+// returns the awaitable of an answer completed by PendingReply on any thread, delivered to
+// the coroutine on `io`'s thread.
+auto HttpServer::Impl::WaitFor(std::shared_ptr<PendingReply> pending, IoThread& io) {
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(ApiResponse)>(
-      [this](auto handler, std::shared_ptr<PendingReply> reply, asio::any_io_executor ex) {
+      [](auto handler, std::shared_ptr<PendingReply> reply, IoThread* thread) {
         using Handler = decltype(handler);
-        auto shared = std::make_shared<Handler>(std::move(handler));
-        // Keeps the io_context running while the answer is being prepared elsewhere.
-        auto work = std::make_shared<asio::executor_work_guard<asio::io_context::executor_type>>(
-            ioc.get_executor());
-        reply->OnReady([shared, ex, work](ApiResponse response) {
-          asio::post(ex, [shared, work, response = std::move(response)]() mutable {
-            (*shared)(std::move(response));
-          });
+        std::shared_ptr<Completion> completion =
+            std::make_shared<HandlerCompletion<Handler>>(thread->ioc, std::move(handler));
+        reply->OnReady([thread, completion = std::move(completion)](ApiResponse response) {
+          thread->Deliver(completion, std::move(response));
         });
       },
-      asio::use_awaitable, std::move(pending), std::move(executor));
+      asio::use_awaitable, std::move(pending), &io);
 }
 
-asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Session> session) {
+asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Session> session, IoThread& io) {
   beast::flat_buffer buffer;
   std::string out;
   try {
@@ -221,7 +290,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Session> session) 
       if (result.now) {
         response = std::move(*result.now);
       } else {
-        response = co_await WaitFor(std::move(result.later), session->stream.get_executor());
+        response = co_await WaitFor(std::move(result.later), io);
       }
       keep_alive = keep_alive && !stopping;
       Serialize(response, keep_alive, version, out);
@@ -287,11 +356,12 @@ std::uint16_t HttpServer::port() const { return impl_->bound_port; }
 void HttpServer::Start(Api& api) {
   impl_->api = &api;
   impl_->started = true;
-  asio::co_spawn(impl_->ioc, impl_->Accept(), asio::detached);
-  for (int i = 0; i < std::max(1, impl_->options.io_threads); ++i) {
-    impl_->threads.emplace_back([this] {
+  asio::co_spawn(impl_->acceptor.get_executor(), impl_->Accept(), asio::detached);
+  for (auto& io : impl_->io_threads) {
+    io->keep_running.emplace(io->ioc.get_executor());
+    io->thread = std::thread([this, thread = io.get()] {
       pthread_setname_np(pthread_self(), "lrod-http");
-      impl_->ioc.run();
+      thread->ioc.run();
     });
   }
 }
@@ -299,7 +369,7 @@ void HttpServer::Start(Api& api) {
 void HttpServer::Stop() {
   if (impl_->stopping.exchange(true)) return;
   if (!impl_->started) return;
-  asio::post(impl_->ioc, [this] {
+  asio::post(impl_->acceptor.get_executor(), [this] {
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
   });
@@ -317,10 +387,10 @@ void HttpServer::Stop() {
     });
   }
   open.clear();
-  for (auto& thread : impl_->threads) {
-    if (thread.joinable()) thread.join();
+  for (auto& io : impl_->io_threads) io->keep_running.reset();
+  for (auto& io : impl_->io_threads) {
+    if (io->thread.joinable()) io->thread.join();
   }
-  impl_->threads.clear();
 }
 
 }  // namespace lro::server::internal

@@ -27,19 +27,26 @@ int Executor::AddClass(int max_concurrency) {
 }
 
 void Executor::Submit(int task_class, std::function<void()> task) {
-  std::lock_guard lock(mutex_);
-  if (stopping_) return;
-  auto index = static_cast<std::size_t>(task_class);
-  if (index >= classes_.size()) index = 0;
-  Class& c = classes_[index];
-  if (c.limit == 0 || c.admitted < c.limit) {
-    ++c.admitted;
-    ready_.push_back(Ready{static_cast<int>(index), std::move(task)});
-    work_available_.notify_one();
-  } else {
-    c.backlog.push_back(std::move(task));
-    ++backlog_size_;
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    auto index = static_cast<std::size_t>(task_class);
+    if (index >= classes_.size()) index = 0;
+    Class& c = classes_[index];
+    if (c.limit == 0 || c.admitted < c.limit) {
+      ++c.admitted;
+      // A non-empty queue has a worker on its way already (Loop wakes a peer when it leaves
+      // work behind), so a burst of submissions costs one wake-up, not one each.
+      wake = ready_.empty();
+      ready_.push_back(Ready{static_cast<int>(index), std::move(task)});
+    } else {
+      c.backlog.push_back(std::move(task));
+      ++backlog_size_;
+    }
   }
+  // Outside the lock: the woken worker does not find it still held.
+  if (wake) work_available_.notify_one();
 }
 
 bool Executor::Stop(std::chrono::milliseconds grace) {
@@ -87,7 +94,9 @@ void Executor::Loop() {
     Ready next = std::move(ready_.front());
     ready_.pop_front();
     ++running_;
+    const bool more = !ready_.empty();
     lock.unlock();
+    if (more) work_available_.notify_one();  // a peer takes the rest meanwhile
     next.task();
     next.task = nullptr;
     lock.lock();

@@ -21,10 +21,15 @@ GroupCommitter::GroupCommitter(std::shared_ptr<OperationStore> store, std::size_
 GroupCommitter::~GroupCommitter() { Stop(); }
 
 bool GroupCommitter::Submit(Prepare prepare, Done done) {
-  std::lock_guard lock(mutex_);
-  if (stopping_) return false;
-  queue_.push_back(Item{std::move(prepare), std::move(done), {}});
-  if (queue_.size() == 1) wake_.notify_one();
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return false;
+    queue_.push_back(Item{std::move(prepare), std::move(done), {}});
+    wake = queue_.size() == 1;
+  }
+  // Outside the lock: the writer, woken, does not find it still held.
+  if (wake) wake_.notify_one();
   return true;
 }
 

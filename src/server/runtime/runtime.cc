@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/json_text.h"
 #include "common/time_text.h"
 #include "runtime/ids.h"
 
@@ -22,7 +23,7 @@ struct LiveOp {
   std::string type;
   Route* route = nullptr;  // null for operations read back from the store
   std::int64_t created_ms = 0;
-  std::string request;  // for re-runs; empty = cannot be re-run
+  std::string request;  // for re-runs (empty = cannot be re-run); moved into the insert
   int retry_after_s = 1;
   std::string key_map_key;       // the idempotency key reserved for it, if any
   std::optional<KeyRecord> key;  // written with the insert
@@ -127,21 +128,37 @@ bool IsCredentialHeader(std::string_view name) {
   return false;
 }
 
-// The request a re-run replays, without credentials.
+// The request a re-run replays, without credentials: {"method","path","query","body",
+// "headers":[[name,value],…]} (what DecodeRequest reads). Written directly, without a DOM: it is
+// built on the HTTP thread for every create of an idempotent route.
 std::string EncodeRequest(const Request& request) {
-  boost::json::object object;
-  object["method"] = request.method;
-  object["path"] = request.path;
-  object["query"] = request.query;
-  object["body"] = request.body;
-  boost::json::array headers;
+  std::string out;
+  std::size_t size =
+      64 + request.method.size() + request.path.size() + request.query.size() + request.body.size();
+  for (const auto& header : request.headers) size += 8 + header.name.size() + header.value.size();
+  out.reserve(size + size / 8);
+  out += "{\"method\":";
+  AppendJsonString(out, request.method);
+  out += ",\"path\":";
+  AppendJsonString(out, request.path);
+  out += ",\"query\":";
+  AppendJsonString(out, request.query);
+  out += ",\"body\":";
+  AppendJsonString(out, request.body);
+  out += ",\"headers\":[";
+  bool first = true;
   for (const auto& header : request.headers) {
     if (IsCredentialHeader(header.name)) continue;
-    headers.push_back(
-        boost::json::array{boost::json::string(header.name), boost::json::string(header.value)});
+    if (!first) out += ',';
+    first = false;
+    out += '[';
+    AppendJsonString(out, header.name);
+    out += ',';
+    AppendJsonString(out, header.value);
+    out += ']';
   }
-  object["headers"] = std::move(headers);
-  return boost::json::serialize(object);
+  out += "]}";
+  return out;
 }
 
 std::optional<Request> DecodeRequest(std::string_view text) {
@@ -444,7 +461,7 @@ std::optional<StoreWrite> Runtime::PrepareWrite(const std::shared_ptr<LiveOp>& o
     r.principal = op->principal;
     r.type = op->type;
     r.created_ms = op->created_ms;
-    r.request = op->request;
+    r.request = std::move(op->request);  // only the insert stores it; nothing reads it after
     write.key = op->key;
     op->insert_prepared = true;
   }
