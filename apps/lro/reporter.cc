@@ -31,20 +31,6 @@ std::size_t TerminalWidth() {
   return kDefaultWidth;
 }
 
-const char* LevelName(LogLevel level) {
-  switch (level) {
-    case LogLevel::kDebug:
-      return "debug";
-    case LogLevel::kInfo:
-      return "info";
-    case LogLevel::kWarning:
-      return "warning";
-    case LogLevel::kError:
-      return "error";
-  }
-  return "info";
-}
-
 // {"event": name, …fields}: the event's name first, for people reading the stream.
 boost::json::object EventObject(std::string_view name, boost::json::object fields) {
   boost::json::object event;
@@ -139,7 +125,7 @@ void Reporter::OnLog(LogLevel level, std::string_view message) {
       return;
     case DisplayMode::kJson:
       WriteLineLocked(boost::json::serialize(boost::json::object{
-          {"event", "log"}, {"level", LevelName(level)}, {"message", message}}));
+          {"event", "log"}, {"level", LogLevelName(level)}, {"message", message}}));
       return;
     case DisplayMode::kPlain:
     case DisplayMode::kTerminal:
@@ -152,7 +138,7 @@ void Reporter::OnLog(LogLevel level, std::string_view message) {
           break;
         case LogLevel::kWarning:
         case LogLevel::kError:
-          WriteLineLocked("lro: " + std::string(LevelName(level)) + ": " + std::string(message));
+          WriteLineLocked("lro: " + std::string(LogLevelName(level)) + ": " + std::string(message));
           break;
       }
       return;

@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "lro/clock.h"
+#include "lro/log.h"
 #include "lro/server/handler.h"
 #include "lro/server/store.h"
 #include "lro/status.h"
@@ -34,7 +35,8 @@ enum class Mode {
   kAzure,
 };
 
-enum class LogLevel { kDebug, kInfo, kWarning, kError };
+// The client library's levels: one vocabulary for every lro log.
+using LogLevel = lro::LogLevel;
 
 struct ServerOptions {
   // Where to listen. Port 0 picks a free port (see Server::port()).

@@ -7,23 +7,6 @@
 #include "common/time_text.h"
 
 namespace lro::server::internal {
-namespace {
-
-const char* LevelName(LogLevel level) {
-  switch (level) {
-    case LogLevel::kDebug:
-      return "debug";
-    case LogLevel::kInfo:
-      return "info";
-    case LogLevel::kWarning:
-      return "warning";
-    case LogLevel::kError:
-      return "error";
-  }
-  return "info";
-}
-
-}  // namespace
 
 Logger::Logger(LogLevel level, std::function<void(std::string_view)> sink)
     : level_(level), sink_(std::move(sink)) {}
@@ -35,7 +18,7 @@ void Logger::Log(LogLevel level, std::string_view message, std::initializer_list
   line += "{\"time\":\"";
   AppendIso8601(line, ToUnixMs(std::chrono::system_clock::now()));
   line += "\",\"level\":\"";
-  line += LevelName(level);
+  line += LogLevelName(level);
   line += "\",\"msg\":";
   AppendJsonString(line, message);
   for (const auto& [key, value] : fields) {
