@@ -285,6 +285,9 @@ TEST(SqliteStore, OpenStoreUnderstandsUrls) {
   EXPECT_TRUE(OpenStore(dir.File("b.db")).ok());
   EXPECT_EQ(OpenStore("postgres://localhost/lro").status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(OpenStore("ftp://x/y").status().code(), StatusCode::kInvalidArgument);
+  // A mistyped scheme is refused rather than taken for a file name to create.
+  EXPECT_EQ(OpenStore("sqlit:ops.db").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(OpenStore(dir.File("with:colon.db")).ok());
   EXPECT_EQ(OpenStore("sqlite:").status().code(), StatusCode::kInvalidArgument);
   EXPECT_FALSE(OpenStore("sqlite:/nonexistent-dir/x/y.db").ok());
 }

@@ -598,6 +598,22 @@ StatusOr<std::shared_ptr<OperationStore>> OpenSqliteStore(const std::string& pat
   return std::shared_ptr<OperationStore>(std::move(store));
 }
 
+namespace {
+
+// True when `text` starts like a URL: a letter, then letters, digits, '+', '-' or '.', then ':'.
+// A plain path ("ops.db", "./a:b", "/var/lib/lrod.db") does not.
+bool LooksLikeScheme(std::string_view text) {
+  const auto is_alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (text.empty() || !is_alpha(text.front())) return false;
+  for (char c : text.substr(1)) {
+    if (c == ':') return true;
+    if (!is_alpha(c) && !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.') return false;
+  }
+  return false;
+}
+
+}  // namespace
+
 StatusOr<std::shared_ptr<OperationStore>> OpenStore(std::string_view url,
                                                     SqliteStoreOptions sqlite_options) {
   if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
@@ -609,7 +625,8 @@ StatusOr<std::shared_ptr<OperationStore>> OpenStore(std::string_view url,
     path.remove_prefix(9);
   } else if (path.starts_with("sqlite:")) {
     path.remove_prefix(7);
-  } else if (path.find("://") != std::string_view::npos) {
+  } else if (LooksLikeScheme(path)) {
+    // "sqlit:ops.db" is a typo, not a file name to create.
     return Status(StatusCode::kInvalidArgument,
                   "unknown store URL scheme (expected sqlite:PATH): " + std::string(url));
   }
