@@ -359,7 +359,7 @@ void HttpServer::Start(Api& api) {
   asio::co_spawn(impl_->acceptor.get_executor(), impl_->Accept(), asio::detached);
   for (auto& io : impl_->io_threads) {
     io->keep_running.emplace(io->ioc.get_executor());
-    io->thread = std::thread([this, thread = io.get()] {
+    io->thread = std::thread([thread = io.get()] {
       pthread_setname_np(pthread_self(), "lrod-http");
       thread->ioc.run();
     });
