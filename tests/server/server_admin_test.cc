@@ -11,14 +11,6 @@
 namespace lro::server::test {
 namespace {
 
-constexpr std::string_view kItems = "/v1/workspaces/ws1/items";
-
-ServerOptions Options(const TempDir& dir, std::chrono::milliseconds budget) {
-  ServerOptions options = TestOptions(dir.File("ops.db"));
-  options.inline_budget = budget;
-  return options;
-}
-
 TEST(ServerAdmin, MetricsExposeOperationsQueuesLatenciesAndThrottling) {
   TempDir dir;
   Harness h(Options(dir, std::chrono::milliseconds(0)));

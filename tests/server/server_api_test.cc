@@ -12,14 +12,6 @@
 namespace lro::server::test {
 namespace {
 
-constexpr std::string_view kItems = "/v1/workspaces/ws1/items";
-
-ServerOptions Options(const TempDir& dir, std::chrono::milliseconds budget) {
-  ServerOptions options = TestOptions(dir.File("ops.db"));
-  options.inline_budget = budget;
-  return options;
-}
-
 TEST(ServerApi, CreationFinishingWithinTheBudgetAnswers201WithTheItem) {
   TempDir dir;
   Harness h(Options(dir, std::chrono::seconds(5)));

@@ -13,14 +13,6 @@
 namespace lro::server::test {
 namespace {
 
-constexpr std::string_view kItems = "/v1/workspaces/ws1/items";
-
-ServerOptions Options(const TempDir& dir, std::chrono::milliseconds budget) {
-  ServerOptions options = TestOptions(dir.File("ops.db"));
-  options.inline_budget = budget;
-  return options;
-}
-
 std::string Create(Harness& h, int duration_ms, Headers headers = {}) {
   auto created = h.Send("POST", kItems, ItemBody("nb", duration_ms), std::move(headers));
   EXPECT_EQ(created.status, 202) << created.body;

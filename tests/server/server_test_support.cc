@@ -36,6 +36,12 @@ ServerOptions TestOptions(const std::string& db) {
   return options;
 }
 
+ServerOptions Options(const TempDir& dir, std::chrono::milliseconds inline_budget) {
+  ServerOptions options = TestOptions(dir.File("ops.db"));
+  options.inline_budget = inline_budget;
+  return options;
+}
+
 Harness::Harness(ServerOptions options, bool demo, const std::function<void(Server&)>& routes)
     : server_(std::make_unique<Server>(std::move(options))), transport_(MakeCurlTransport()) {
   if (demo) RegisterDemoService(*server_);

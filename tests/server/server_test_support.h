@@ -36,6 +36,12 @@ class TempDir {
 // Options for a quiet test server on an ephemeral port, storing in `db`. Demo operations
 // answer Retry-After: 0 so clients poll at their floor.
 ServerOptions TestOptions(const std::string& db);
+// TestOptions storing in `dir`, with an inline budget: operations that finish within it are
+// answered 201 at once, others 202 (0: always 202).
+ServerOptions Options(const TempDir& dir, std::chrono::milliseconds inline_budget);
+
+// The demo's item collection the tests create in.
+inline constexpr std::string_view kItems = "/v1/workspaces/ws1/items";
 
 // A started server (the demo mounted unless told otherwise) and a way to talk to it.
 class Harness {
