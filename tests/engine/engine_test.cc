@@ -171,15 +171,21 @@ std::vector<std::string> ThingsInArrivalOrder(const TestHttpServer& server) {
   return things;
 }
 
+// A client whose engine sends one request at a time, so that the order of requests shows its
+// queueing policy.
+ClientOptions OneSlotClientOptions() {
+  EngineOptions engine_options;
+  engine_options.max_connections_per_host = 1;
+  engine_options.max_requests_in_flight = 1;
+  return EngineClientOptions(std::make_shared<Engine>(engine_options));
+}
+
 TEST(EngineTest, AnOperationDueAgainAtOnceKeepsItsSlotAndFinishesFirst) {
   // One request slot, three operations of four requests each (PUT, two Running, Succeeded),
   // every answer with Retry-After: 0. Each operation runs to its end before the next starts,
   // instead of all three advancing one request per round and finishing together at the end.
   ServedService served(2);
-  EngineOptions engine_options;
-  engine_options.max_connections_per_host = 1;
-  engine_options.max_requests_in_flight = 1;
-  Client client(EngineClientOptions(std::make_shared<Engine>(engine_options)));
+  Client client(OneSlotClientOptions());
   std::vector<AsyncOperation> operations;
   for (const char* thing : {"a", "b", "c"}) {
     operations.push_back(
@@ -194,10 +200,7 @@ TEST(EngineTest, AnOperationDueAgainAtOnceKeepsItsSlotAndFinishesFirst) {
 TEST(EngineTest, AnOperationKeepsItsSlotForSixteenRequestsInARowAtMost) {
   // "a" needs 31 requests; "b", started just after it, still starts after a's 16th.
   ServedService served(29);
-  EngineOptions engine_options;
-  engine_options.max_connections_per_host = 1;
-  engine_options.max_requests_in_flight = 1;
-  Client client(EngineClientOptions(std::make_shared<Engine>(engine_options)));
+  Client client(OneSlotClientOptions());
   AsyncOperation a = client.StartAsync(Request::Put(served.server.base_url() + "/things/a"));
   AsyncOperation b = client.StartAsync(Request::Put(served.server.base_url() + "/things/b"));
   ASSERT_TRUE(Await(a.Future()).ok());

@@ -832,7 +832,7 @@ Status Runtime::Recover() {
     op->updated_ms = record.updated_ms;
     op->insert_prepared = true;
     op->route = router_.ByType(record.type);
-    op->retry_after_s = op->route != nullptr ? op->route->retry_after_s : 1;
+    op->retry_after_s = RetryAfterFor(record.type);
     auto snapshot = SnapshotFromRecord(record);
     op->committed = snapshot;
     {
