@@ -5,6 +5,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$root/build}"
 shift || true
+# Our own builds treat warnings as errors (a consumer's plain cmake build does not).
+export LRO_WARNINGS_AS_ERRORS="${LRO_WARNINGS_AS_ERRORS:-ON}"
 bash "$root/scripts/install-deps.sh"
 bash "$root/scripts/build.sh" "$build" "$@"
 cd "$build"

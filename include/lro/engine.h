@@ -76,11 +76,13 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   struct Stats {
-    std::uint64_t requests = 0;  // requests completed (any answer or transport error)
-    std::uint64_t operations_running = 0;
-    int requests_in_flight = 0;
-    int requests_queued = 0;
+    std::uint64_t requests = 0;            // requests completed (any answer or transport error)
+    std::uint64_t operations_running = 0;  // started and not yet ended
+    int requests_in_flight = 0;            // on the wire (holding a curl handle)
+    int requests_queued = 0;               // waiting for a request slot
   };
+  // A consistent snapshot taken on the loop thread. From another thread it waits until the
+  // loop gets to it (behind the handlers already queued), so it is not for a hot path.
   [[nodiscard]] Stats stats() const;
 
   // For benchmarks: when set, the engine records, for every poll it sends, how late it is

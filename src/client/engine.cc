@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
+#include <future>
 #include <queue>
 #include <thread>
 #include <unordered_map>
@@ -61,7 +62,8 @@ class EngineImpl {
   void Untrack(EngineOperation* operation) { running_.erase(operation); }
   [[nodiscard]] bool shut_down() const { return shut_down_; }
 
-  Engine::Stats stats() const;
+  // A consistent snapshot, taken on the loop thread (from another thread: waits for it).
+  Engine::Stats stats();
   void set_record_lateness(bool on) {
     std::lock_guard lock(stats_mutex_);
     record_lateness_ = on;
@@ -131,7 +133,6 @@ class EngineImpl {
   std::uint64_t requests_ = 0;
   bool record_lateness_ = false;
   std::vector<std::int64_t> lateness_;
-  Engine::Stats published_;
 
   std::thread thread_;
 };
@@ -436,18 +437,32 @@ void EngineImpl::RunDue() {
   if (!due_.empty() && due_.top().at < operation_timer_at_) ArmOperationTimer(due_.top().at);
 }
 
-Engine::Stats EngineImpl::stats() const {
-  std::lock_guard lock(stats_mutex_);
-  Engine::Stats stats;
-  stats.requests = requests_;
-  return stats;
+Engine::Stats EngineImpl::stats() {
+  // The loop's containers are its own: read them on its thread, never under a lock the hot
+  // path would pay for.
+  auto snapshot = [this] {
+    Engine::Stats stats;
+    {
+      std::lock_guard lock(stats_mutex_);
+      stats.requests = requests_;
+    }
+    stats.operations_running = running_.size();
+    stats.requests_in_flight = static_cast<int>(in_flight_.size());
+    stats.requests_queued = static_cast<int>(queued_.size() + admitting_.size());
+    return stats;
+  };
+  if (std::this_thread::get_id() == thread_.get_id()) return snapshot();
+  std::promise<Engine::Stats> taken;
+  std::future<Engine::Stats> stats = taken.get_future();
+  Post([&] { taken.set_value(snapshot()); });
+  return stats.get();
 }
 
 std::shared_ptr<EngineImpl> MakeEngineImpl(const EngineOptions& options) {
   return std::make_shared<EngineImpl>(options);
 }
 void ShutdownEngine(EngineImpl& engine) { engine.Shutdown(); }
-Engine::Stats StatsOf(const EngineImpl& engine) { return engine.stats(); }
+Engine::Stats StatsOf(EngineImpl& engine) { return engine.stats(); }
 void SetRecordLateness(EngineImpl& engine, bool on) { engine.set_record_lateness(on); }
 std::vector<std::int64_t> LatenessOf(const EngineImpl& engine) { return engine.lateness(); }
 

@@ -19,7 +19,7 @@ class EngineImpl;
 
 std::shared_ptr<EngineImpl> MakeEngineImpl(const EngineOptions& options);
 void ShutdownEngine(EngineImpl& engine);
-Engine::Stats StatsOf(const EngineImpl& engine);
+Engine::Stats StatsOf(EngineImpl& engine);
 void SetRecordLateness(EngineImpl& engine, bool on);
 std::vector<std::int64_t> LatenessOf(const EngineImpl& engine);
 

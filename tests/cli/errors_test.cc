@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "fake_services.h"
+#include "gate.h"
+#include "refusing_port.h"
 #include "run_lro.h"
 #include "test_http_server.h"
 
@@ -129,12 +131,8 @@ TEST(Errors, UnknownMonitorIsAPollingError) {
 }
 
 TEST(Errors, ConnectionRefusedIsATransportError) {
-  std::string url;
-  {
-    test::TestHttpServer gone([](const HttpRequest&) { return HttpResponse{204, {}, ""}; });
-    url = gone.base_url() + "/v1/items";
-  }
-  const LroRun run = RunLro(Args({"start", url}));
+  const test::RefusingPort refusing;
+  const LroRun run = RunLro(Args({"start", refusing.base_url() + "/v1/items"}));
   EXPECT_EQ(run.exit_code, 4) << run.err;
   EXPECT_EQ(run.out, "");
   EXPECT_THAT(run.err, StartsWith("lro: "));
@@ -149,8 +147,12 @@ TEST(Errors, StatusOfAFailedOperationIsNotAnError) {
 }
 
 TEST(Timeout, ExitsFiveWithATokenThatResumes) {
+  // `wait` knows its operation before its clock starts (the token), so however slowly the
+  // process starts, a held operation ends in the timeout and the token is handed back.
   FabricService fabric({.hold = true});
-  const LroRun run = RunLro(Args({"start", "--timeout", "0.3", fabric.start_url()}));
+  const LroRun started = RunLro(Args({"start", "--no-wait", fabric.start_url()}));
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+  const LroRun run = RunLro(Args({"wait", "--timeout", "0.3", started.out}));
   EXPECT_EQ(run.exit_code, 5) << run.err;
   EXPECT_THAT(run.out, HasSubstr("resume-token"));
   EXPECT_THAT(run.err, HasSubstr("lro: timed out"));
@@ -160,6 +162,20 @@ TEST(Timeout, ExitsFiveWithATokenThatResumes) {
   const LroRun resumed = RunLro(Args({"wait", run.out}));
   EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_THAT(resumed.out, HasSubstr("Notebook 1"));
+}
+
+TEST(Timeout, StartTimesOutBeforeTheInitialAnswerWithoutAToken) {
+  // The service never answers the POST in time: nothing to resume, and lro says so.
+  test::Gate gate;
+  test::TestHttpServer slow([&](const HttpRequest&) {
+    gate.Pass();
+    return HttpResponse{202, {{"Location", "http://127.0.0.1:1/op"}}, ""};
+  });
+  const LroRun run = RunLro(Args({"start", "--timeout", "0.3", slow.base_url() + "/v1/items"}));
+  gate.Open();
+  EXPECT_EQ(run.exit_code, 5) << run.err;
+  EXPECT_EQ(run.out, "");
+  EXPECT_THAT(run.err, HasSubstr("before the service answered the initial request"));
 }
 
 TEST(Timeout, JsonModeSaysItAsAnEvent) {

@@ -60,10 +60,20 @@ class CountingService {
   std::map<std::string, int> polls_;
 };
 
+// CountingService on a real server. With `gated_path`, the request for that path waits at
+// `gate` until the test opens it.
 struct ServedService {
-  explicit ServedService(int running) : service(running) { service.set_base(server.base_url()); }
+  explicit ServedService(int running, std::string gated_path = {})
+      : service(running), gated(std::move(gated_path)) {
+    service.set_base(server.base_url());
+  }
   CountingService service;
-  TestHttpServer server{[this](const HttpRequest& r) { return service.Answer(r); }};
+  std::string gated;
+  Gate gate;
+  TestHttpServer server{[this](const HttpRequest& r) {
+    if (!gated.empty() && PathOf(r.url) == gated) gate.Pass();
+    return service.Answer(r);
+  }};
 };
 
 // Waits for a future, at most 30 s so that a broken engine fails the test instead of hanging it.
@@ -171,26 +181,42 @@ std::vector<std::string> ThingsInArrivalOrder(const TestHttpServer& server) {
   return things;
 }
 
-// A client whose engine sends one request at a time, so that the order of requests shows its
+// An engine that sends one request at a time, so that the order of requests shows its
 // queueing policy.
-ClientOptions OneSlotClientOptions() {
+std::shared_ptr<Engine> OneSlotEngine() {
   EngineOptions engine_options;
   engine_options.max_connections_per_host = 1;
   engine_options.max_requests_in_flight = 1;
-  return EngineClientOptions(std::make_shared<Engine>(engine_options));
+  return std::make_shared<Engine>(engine_options);
+}
+
+// Waits until `engine` has `n` requests waiting for a slot; false after 30 s.
+bool AwaitQueued(const Engine& engine, int n) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (engine.stats().requests_queued < n) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
 }
 
 TEST(EngineTest, AnOperationDueAgainAtOnceKeepsItsSlotAndFinishesFirst) {
   // One request slot, three operations of four requests each (PUT, two Running, Succeeded),
   // every answer with Retry-After: 0. Each operation runs to its end before the next starts,
   // instead of all three advancing one request per round and finishing together at the end.
-  ServedService served(2);
-  Client client(OneSlotClientOptions());
+  // "a" holds the slot (its PUT waits at the gate) until "b" and "c" are queued behind it.
+  ServedService served(2, "/things/a");
+  auto engine = OneSlotEngine();
+  Client client(EngineClientOptions(engine));
   std::vector<AsyncOperation> operations;
-  for (const char* thing : {"a", "b", "c"}) {
+  operations.push_back(client.StartAsync(Request::Put(served.server.base_url() + "/things/a")));
+  ASSERT_TRUE(served.gate.AwaitArrivals(1));
+  for (const char* thing : {"b", "c"}) {
     operations.push_back(
         client.StartAsync(Request::Put(served.server.base_url() + "/things/" + thing)));
   }
+  ASSERT_TRUE(AwaitQueued(*engine, 2));
+  served.gate.Open();
   for (auto& operation : operations) ASSERT_TRUE(Await(operation.Future()).ok());
   const std::vector<std::string> order = ThingsInArrivalOrder(served.server);
   EXPECT_THAT(order,
@@ -198,17 +224,45 @@ TEST(EngineTest, AnOperationDueAgainAtOnceKeepsItsSlotAndFinishesFirst) {
 }
 
 TEST(EngineTest, AnOperationKeepsItsSlotForSixteenRequestsInARowAtMost) {
-  // "a" needs 31 requests; "b", started just after it, still starts after a's 16th.
-  ServedService served(29);
-  Client client(OneSlotClientOptions());
+  // "a" needs 31 requests; "b", queued while a's first request is in flight, goes right after
+  // a's 16th.
+  ServedService served(29, "/things/a");
+  auto engine = OneSlotEngine();
+  Client client(EngineClientOptions(engine));
   AsyncOperation a = client.StartAsync(Request::Put(served.server.base_url() + "/things/a"));
+  ASSERT_TRUE(served.gate.AwaitArrivals(1));
   AsyncOperation b = client.StartAsync(Request::Put(served.server.base_url() + "/things/b"));
+  ASSERT_TRUE(AwaitQueued(*engine, 1));
+  served.gate.Open();
   ASSERT_TRUE(Await(a.Future()).ok());
   ASSERT_TRUE(Await(b.Future()).ok());
   const std::vector<std::string> order = ThingsInArrivalOrder(served.server);
   ASSERT_EQ(order.size(), 62U);
   const auto first_b = std::find(order.begin(), order.end(), "b") - order.begin();
   EXPECT_EQ(first_b, 16);
+}
+
+TEST(EngineTest, StatsCountRunningInFlightAndQueued) {
+  ServedService served(0, "/things/a");
+  auto engine = OneSlotEngine();
+  Client client(EngineClientOptions(engine));
+  AsyncOperation a = client.StartAsync(Request::Put(served.server.base_url() + "/things/a"));
+  ASSERT_TRUE(served.gate.AwaitArrivals(1));
+  AsyncOperation b = client.StartAsync(Request::Put(served.server.base_url() + "/things/b"));
+  ASSERT_TRUE(AwaitQueued(*engine, 1));
+  const Engine::Stats during = engine->stats();
+  EXPECT_EQ(during.operations_running, 2U);
+  EXPECT_EQ(during.requests_in_flight, 1);
+  EXPECT_EQ(during.requests_queued, 1);
+  EXPECT_EQ(during.requests, 0U);
+  served.gate.Open();
+  ASSERT_TRUE(Await(a.Future()).ok());
+  ASSERT_TRUE(Await(b.Future()).ok());
+  const Engine::Stats after = engine->stats();
+  EXPECT_EQ(after.operations_running, 0U);
+  EXPECT_EQ(after.requests_in_flight, 0);
+  EXPECT_EQ(after.requests_queued, 0);
+  EXPECT_EQ(after.requests, 4U);
 }
 
 TEST(EngineTest, StopEndsAnInFlightRequestAndTheOperationCanBeResumed) {

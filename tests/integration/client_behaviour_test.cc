@@ -17,6 +17,7 @@
 #include "lro/options.h"
 #include "lro/poller.h"
 #include "lro/request.h"
+#include "refusing_port.h"
 #include "test_util.h"
 
 namespace lro::test {
@@ -45,12 +46,6 @@ HttpResponse Running() {
 }
 HttpResponse Succeeded() {
   return JsonResponse(200, R"({"status":"Succeeded","result":{"done":true}})");
-}
-
-// A port on 127.0.0.1 with nothing listening: one a server just gave back.
-std::uint16_t DeadPort() {
-  TestHttpServer server([](const HttpRequest&) { return HttpResponse{200, {}, {}}; });
-  return server.port();
 }
 
 // --- Transient failures (SPEC §6) --------------------------------------------------------------
@@ -141,7 +136,8 @@ TEST(TransientTest, InitialPostWithRepeatabilityHeadersIsRetried) {
 }
 
 TEST(TransientTest, ConnectionRefusedOnStartIsUnavailableAfterRetries) {
-  const std::string url = "http://127.0.0.1:" + std::to_string(DeadPort()) + "/widgets/w";
+  const RefusingPort refusing;
+  const std::string url = refusing.base_url() + "/widgets/w";
   Client client(FastClientOptions());
   Poller poller = client.Start(Request::Put(url).Json("{}"));
   EXPECT_TRUE(poller.IsDone());
@@ -152,7 +148,8 @@ TEST(TransientTest, ConnectionRefusedOnStartIsUnavailableAfterRetries) {
 }
 
 TEST(TransientTest, ConnectionRefusedWhilePollingIsUnavailableAfterRetries) {
-  const std::string dead = "http://127.0.0.1:" + std::to_string(DeadPort());
+  const RefusingPort refusing;
+  const std::string dead = refusing.base_url();
   RoutedServer s;
   s.routes.On("POST", "/jobs", [dead](const HttpRequest&, int) {
     return HttpResponse{202, {{"Operation-Location", dead + "/operations/x"}}, {}};

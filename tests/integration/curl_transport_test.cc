@@ -12,6 +12,7 @@
 
 #include "lro/cancellation.h"
 #include "lro/http.h"
+#include "refusing_port.h"
 #include "test_http_server.h"
 #include "test_util.h"
 
@@ -22,12 +23,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 HttpRequest Get(const std::string& url) { return HttpRequest{"GET", url, {}, {}}; }
-
-// A port on 127.0.0.1 with nothing listening: one a server just gave back.
-std::uint16_t DeadPort() {
-  TestHttpServer server([](const HttpRequest&) { return HttpResponse{200, {}, {}}; });
-  return server.port();
-}
 
 TEST(CurlTransportTest, RequestAndResponseRoundTrip) {
   TestHttpServer server([](const HttpRequest&) {
@@ -263,7 +258,8 @@ TEST(CurlTransportTest, AlreadyCancelledTokenSendsNothing) {
 }
 
 TEST(CurlTransportTest, ConnectionRefusedIsUnavailableAndNamesTheHost) {
-  const std::uint16_t port = DeadPort();
+  const RefusingPort refusing;
+  const std::uint16_t port = refusing.port();
   HttpRequest request = Get("http://127.0.0.1:" + std::to_string(port) + "/x?sig=query-secret");
   request.headers.push_back({"Authorization", "Bearer header-secret"});
   auto response = MakeCurlTransport()->Send(request, {});

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "gate.h"
 #include "lro/http.h"
 #include "lro/options.h"
 #include "test_http_server.h"
@@ -91,42 +92,6 @@ struct RoutedServer {
   TestHttpServer server{routes.handler()};
   RoutedServer() { routes.set_base(server.base_url()); }
   std::string base() const { return server.base_url(); }
-};
-
-// Holds server handlers back until opened. A generous safety deadline keeps a broken test
-// from hanging forever; timed_out() tells the test that the deadline, not the test, opened it.
-class Gate {
- public:
-  // Called from a handler: counts the arrival, then blocks until Open() (or the deadline).
-  void Pass() {
-    std::unique_lock lock(mutex_);
-    ++arrivals_;
-    changed_.notify_all();
-    if (!changed_.wait_for(lock, std::chrono::seconds(30), [this] { return open_; })) {
-      timed_out_ = true;
-    }
-  }
-  void Open() {
-    std::lock_guard lock(mutex_);
-    open_ = true;
-    changed_.notify_all();
-  }
-  // Blocks until `n` handlers have arrived; false if that took longer than 30 s.
-  bool AwaitArrivals(int n) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, std::chrono::seconds(30), [&] { return arrivals_ >= n; });
-  }
-  bool timed_out() const {
-    std::lock_guard lock(mutex_);
-    return timed_out_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::condition_variable changed_;
-  int arrivals_ = 0;
-  bool open_ = false;
-  bool timed_out_ = false;
 };
 
 // Client options that poll and retry within milliseconds, so the suite is quick; nothing

@@ -56,37 +56,59 @@ TEST(Executor, StopDropsQueuedTasks) {
   });
   started.get_future().wait();
   for (int i = 0; i < 5; ++i) executor.Submit(0, [&] { ++ran; });
+  ASSERT_EQ(executor.queued(), 5U);
+  // The running task ends only once Stop has dropped the queue (nothing else empties it: the
+  // one worker is busy), so no queued task can slip in between.
   std::thread releaser([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    while (executor.queued() != 0) std::this_thread::yield();
     release.set_value();
   });
-  executor.Stop(std::chrono::seconds(10));
+  EXPECT_TRUE(executor.Stop(std::chrono::seconds(30)));
   releaser.join();
   EXPECT_EQ(ran, 1);
+  executor.Submit(0, [&] { ++ran; });  // after Stop: dropped
+  EXPECT_EQ(executor.queued(), 0U);
 }
 
 TEST(TimerQueue, RunsInDeadlineOrderAndHonoursCancelAndRunNow) {
   TimerQueue timers;
   std::mutex mutex;
   std::vector<int> order;
-  std::promise<void> last;
   auto record = [&](int n) {
     std::lock_guard lock(mutex);
     order.push_back(n);
   };
-  timers.After(std::chrono::milliseconds(60), [&] {
+  // The queue's thread is held in a first callback while the others are set up, so what runs
+  // when depends on deadlines only, never on how fast this thread gets to the next line.
+  std::promise<void> holding;
+  std::promise<void> release;
+  timers.After(std::chrono::milliseconds(0), [&] {
+    holding.set_value();
+    release.get_future().wait();
+  });
+  holding.get_future().wait();
+  const auto now = std::chrono::steady_clock::now();
+  timers.At(now - std::chrono::seconds(10), [&] { record(2); });
+  timers.At(now - std::chrono::seconds(20), [&] { record(1); });
+  const auto cancelled = timers.At(now - std::chrono::seconds(30), [&] { record(99); });
+  std::promise<void> last;
+  const auto hurried = timers.After(std::chrono::hours(1), [&] {
     record(3);
     last.set_value();
   });
-  timers.After(std::chrono::milliseconds(20), [&] { record(1); });
-  const auto cancelled = timers.After(std::chrono::milliseconds(10), [&] { record(99); });
-  const auto hurried = timers.After(std::chrono::hours(1), [&] { record(0); });
+  const auto never = timers.After(std::chrono::hours(2), [&] { record(98); });
   EXPECT_TRUE(timers.Cancel(cancelled));
   EXPECT_FALSE(timers.Cancel(cancelled));
-  EXPECT_TRUE(timers.RunNow(hurried));
+  EXPECT_FALSE(timers.RunNow(cancelled));
+  EXPECT_TRUE(timers.RunNow(hurried));  // now: after the two already overdue
+  release.set_value();
   last.get_future().wait();
-  std::lock_guard lock(mutex);
-  EXPECT_EQ(order, (std::vector<int>{0, 1, 3}));
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+  }
+  EXPECT_EQ(timers.size(), 1U);
+  EXPECT_TRUE(timers.Cancel(never));
 }
 
 TEST(Throttle, AllowsTheBurstThenSaysHowLongToWait) {

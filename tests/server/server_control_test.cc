@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <thread>
 
 #include "common/time_text.h"
@@ -90,39 +91,44 @@ TEST(ServerControl, CancelRacingCompletionEndsInExactlyOneTerminalState) {
 
 TEST(ServerControl, IdempotencyKeyReplaysConflictsAndReportsInFlight) {
   TempDir dir;
-  Harness h(Options(dir, std::chrono::seconds(3)));
-  const Headers key{{"Idempotency-Key", "\"order-42\""}};
-  // Two requests with one key race. Whichever lands first creates the item (answered inline
-  // after ~600 ms); the other, while that one runs, is told 409. Which one wins is up to the
-  // scheduler, so the test accepts either order.
-  HttpResponse first;
-  std::atomic<bool> first_done{false};
-  std::thread creator([&] {
-    first = h.Send("POST", kItems, ItemBody("nb", 600), key);
-    first_done = true;
+  // A route whose work holds until the test releases it: the first request with the key is
+  // in flight, answered inline (the budget outlasts any test), for as long as the test needs.
+  std::atomic<int> runs{0};
+  std::promise<void> arrived;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  Harness h(Options(dir, std::chrono::hours(1)), false, [&](Server& server) {
+    server.Route("POST", "/v1/gated", {.operation_type = "Gated"}, [&](const Request&) {
+      return Reply::Start([&](WorkContext& context) {
+        if (runs++ == 0) arrived.set_value();
+        released.wait();
+        return WorkResult::Json(R"({"id":")" + context.operation_id() + R"("})");
+      });
+    });
   });
-  HttpResponse during;
-  for (int i = 0; i < 200 && !first_done; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    during = h.Send("POST", kItems, ItemBody("nb", 600), key);
-    if (during.status == 409) break;
-  }
+  const Headers key{{"Idempotency-Key", "\"order-42\""}};
+  const std::string body = R"({"displayName":"nb"})";
+  HttpResponse first;
+  std::thread creator([&] { first = h.Send("POST", "/v1/gated", body, key); });
+  ASSERT_EQ(arrived.get_future().wait_for(std::chrono::seconds(30)), std::future_status::ready);
+
+  // While the first runs, the same key is told 409, retriable.
+  const HttpResponse during = h.Send("POST", "/v1/gated", body, key);
+  EXPECT_EQ(during.status, 409) << during.body;
+  EXPECT_EQ(ParseJson(during.body).at("isRetriable"), true);
+  release.set_value();
   creator.join();
-  const bool creator_won = first.status == 201;
-  const HttpResponse& created = creator_won ? first : during;
-  const HttpResponse& refused = creator_won ? during : first;
-  ASSERT_EQ(created.status, 201) << created.body;
-  EXPECT_EQ(refused.status, 409) << refused.body;
-  EXPECT_EQ(ParseJson(refused.body).at("isRetriable"), true);
-  // Replayed: the same answer, the same item.
-  auto replay = h.Send("POST", kItems, ItemBody("nb", 600), key);
+  ASSERT_EQ(first.status, 201) << first.body;
+
+  // Replayed: the same answer, the same operation, the work not run again.
+  auto replay = h.Send("POST", "/v1/gated", body, key);
   EXPECT_EQ(replay.status, 201);
-  EXPECT_EQ(ParseJson(replay.body).at("id"), ParseJson(created.body).at("id"));
+  EXPECT_EQ(ParseJson(replay.body).at("id"), ParseJson(first.body).at("id"));
   // Same key, other payload: 422.
-  auto other = h.Send("POST", kItems, ItemBody("different", 600), key);
+  auto other = h.Send("POST", "/v1/gated", R"({"displayName":"different"})", key);
   EXPECT_EQ(other.status, 422);
   EXPECT_EQ(ParseJson(other.body).at("errorCode"), "IdempotencyKeyReused");
-  // Keys are per caller: nothing else changed.
+  EXPECT_EQ(runs.load(), 1);
   auto list = ParseJson(h.Send("GET", "/v1/operations").body);
   EXPECT_EQ(list.at("value").as_array().size(), 1U);
 }
