@@ -65,6 +65,12 @@ TEST(GroupCommitter, ConcurrentWritersShareTransactionsAndLearnOnlyAfterTheirCom
   constexpr int kWritesEach = 20;
   std::atomic<int> done{0};
   std::atomic<int> early{0};
+  // The writer is held until every thread has queued its first write, so those share a
+  // transaction whatever the scheduling.
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  committer.Run([released](OperationStore&) { released.wait(); });
+  std::atomic<int> first_writes_queued{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
@@ -78,10 +84,13 @@ TEST(GroupCommitter, ConcurrentWritersShareTransactionsAndLearnOnlyAfterTheirCom
                            ++done;
                            finished.set_value();
                          });
+        if (i == 0) ++first_writes_queued;
         finished.get_future().wait();
       }
     });
   }
+  while (first_writes_queued < kThreads) std::this_thread::yield();
+  release.set_value();
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(done, kThreads * kWritesEach);
   EXPECT_EQ(early, 0);
@@ -96,7 +105,10 @@ TEST(GroupCommitter, PrepareRunsAtBatchTimeAndMayWriteNothing) {
   std::promise<void> both;
   std::atomic<int> remaining{2};
   committer.Submit(
-      [&] { return std::optional<StoreWrite>(WriteOf("v" + std::to_string(value.load()))); },
+      [&] {
+        return std::optional<StoreWrite>(
+            WriteOf(std::string("v").append(std::to_string(value.load()))));
+      },
       [&](const Status&) {
         if (--remaining == 0) both.set_value();
       });

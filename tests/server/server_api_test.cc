@@ -334,7 +334,8 @@ TEST(ServerApi, ProgressIsMonotonicAndReaches100) {
   ASSERT_EQ(created.status, 202);
   const std::string id = Header(created, "x-ms-operation-id");
   int last = -1;
-  for (int i = 0; i < 2000; ++i) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
     auto state = ParseJson(h.Send("GET", "/v1/operations/" + id).body).as_object();
     if (!state.at("percentComplete").is_null()) {
       const int percent = static_cast<int>(state.at("percentComplete").as_int64());

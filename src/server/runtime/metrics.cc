@@ -37,7 +37,9 @@ void Histogram::Render(std::string& out, std::string_view name, std::string_view
     out += std::to_string(cumulative);
     out += '\n';
   }
-  const std::string suffix = labels.empty() ? std::string() : "{" + std::string(labels) + "}";
+  // Appended, not `"{" + std::string(…)`: g++ 12 -O3 -Wrestrict false positive (GCC 105651).
+  std::string suffix;
+  if (!labels.empty()) suffix.append("{").append(labels).append("}");
   std::snprintf(number, sizeof number, " %.9f\n",
                 static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9);
   out += name;
