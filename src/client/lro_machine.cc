@@ -118,9 +118,16 @@ Status ProtocolError(std::string message) {
   return Status(StatusCode::kProtocolError, std::move(message));
 }
 
-// A random UUID v4 for Repeatability-Request-ID.
+// A random UUID v4 for Repeatability-Request-ID. The seed alone would repeat across processes
+// that share ClientOptions::random_seed (and a repeated id makes a server take a new request
+// for a replay), so std::random_device is mixed in, except in fuzzing builds: there every run
+// of an input must take the same paths, or a fixed-seed fuzzing run is not repeatable.
 std::string NewUuid(std::uint64_t seed) {
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+  std::mt19937_64 random(seed);
+#else
   std::mt19937_64 random(seed ^ std::random_device{}());
+#endif
   std::array<unsigned char, 16> bytes{};
   for (auto& byte : bytes) byte = static_cast<unsigned char>(random() & 0xFFU);
   bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0FU) | 0x40U);
