@@ -118,6 +118,8 @@ class Replica {
     }
     return false;
   }
+  void Pause() { ::kill(pid_, SIGSTOP); }
+  void Resume() { ::kill(pid_, SIGCONT); }
   // Sends `signal` and reaps the process.
   void Signal(int signal) {
     ::kill(pid_, signal);
@@ -238,6 +240,34 @@ TEST_F(Replicas, AReplicaKilledWithRunningOperationsLosesNone) {
     EXPECT_EQ(Str(finished.at("status")), "Succeeded") << id << " " << At(1).Log();
   }
   EXPECT_NE(At(1).Log().find("re-running an interrupted operation"), std::string::npos);
+}
+
+TEST_F(Replicas, AStalledReplicasLateWritesAreRefusedAndTheSurvivorsStateStands) {
+  Start(2);
+  const std::string id = Create(At(0), 2000);
+  // A stalls past its lease; B takes the operation over and finishes it.
+  At(0).Pause();
+  auto finished = WaitTerminalOn(At(1), id);
+  ASSERT_EQ(Str(finished.at("status")), "Succeeded") << At(1).Log();
+  const std::string result = Send(At(1), "GET", "/v1/operations/" + id + "/result").body;
+  // A wakes up: its lease is gone, so what it still does for the operation is refused.
+  At(0).Resume();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto noticed = [&] {
+    const std::string log = At(0).Log();
+    return log.find("lease lost") != std::string::npos ||
+           log.find("was refused") != std::string::npos;
+  };
+  while (!noticed() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_TRUE(noticed()) << At(0).Log();
+  // Both replicas show the survivor's final state.
+  for (std::size_t i = 0; i < 2; ++i) {
+    auto state = Send(At(i), "GET", "/v1/operations/" + id);
+    EXPECT_EQ(Str(ParseJson(state.body).at("status")), "Succeeded");
+    EXPECT_EQ(Send(At(i), "GET", "/v1/operations/" + id + "/result").body, result);
+  }
 }
 
 TEST_F(Replicas, CancelAndDeleteReachTheReplicaRunningTheWork) {
