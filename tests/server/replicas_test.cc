@@ -63,19 +63,18 @@ class Schema {
 class Replica {
  public:
   Replica(const TempDir& dir, const std::string& store, const std::string& name,
-          std::vector<std::string> extra = {})
+          const std::string& lease)
       : log_(dir.File(name + ".log")) {
     std::vector<std::string> args = {LROD_PATH,
                                      "--demo",
                                      "--listen=127.0.0.1:0",
                                      "--store=" + store,
                                      "--replica-id=" + name + "-" + internal::NewRequestId(),
-                                     "--lease=1s",
+                                     "--lease=" + lease,
                                      "--retry-after",
                                      "Item.Create=0",
                                      "--inline-budget=0",
                                      "--shutdown-grace=2s"};
-    args.insert(args.end(), extra.begin(), extra.end());
     pid_ = ::fork();
     if (pid_ == 0) {
       const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -158,10 +157,10 @@ class Replicas : public ::testing::Test {
   }
 
   // Starts `count` replicas at once and waits until each listens.
-  void Start(int count) {
+  void Start(int count, const std::string& lease = "1s") {
     for (int i = 0; i < count; ++i) {
-      replicas_.push_back(std::make_unique<Replica>(dir_, schema_->store(),
-                                                    std::string(1, static_cast<char>('a' + i))));
+      replicas_.push_back(std::make_unique<Replica>(
+          dir_, schema_->store(), std::string(1, static_cast<char>('a' + i)), lease));
     }
     for (auto& replica : replicas_) {
       ASSERT_TRUE(replica->WaitListening()) << replica->Log();
@@ -268,6 +267,14 @@ TEST_F(Replicas, AStalledReplicasLateWritesAreRefusedAndTheSurvivorsStateStands)
     EXPECT_EQ(Str(ParseJson(state.body).at("status")), "Succeeded");
     EXPECT_EQ(Send(At(i), "GET", "/v1/operations/" + id + "/result").body, result);
   }
+}
+
+TEST_F(Replicas, AGracefulStopHandsUnfinishedWorkOverAtOnce) {
+  Start(2, "1h");  // so long that only the handover can move the work within the test
+  const std::string id = Create(At(0), 3000);
+  At(0).Signal(SIGTERM);
+  auto finished = WaitTerminalOn(At(1), id);
+  EXPECT_EQ(Str(finished.at("status")), "Succeeded") << At(1).Log();
 }
 
 TEST_F(Replicas, CancelAndDeleteReachTheReplicaRunningTheWork) {

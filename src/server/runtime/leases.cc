@@ -204,6 +204,26 @@ void Runtime::LeaseTick() {
   timers_->After(delay, [this] { LeaseTick(); });
 }
 
+void Runtime::ReleaseLeases() {
+  std::vector<std::shared_ptr<LiveOp>> ops;
+  {
+    std::shared_lock lock(cache_mutex_);
+    for (const auto& [id, op] : cache_) ops.push_back(op);
+  }
+  std::size_t released = 0;
+  for (const auto& op : ops) {
+    std::lock_guard lock(op->mutex);
+    if (op->dead || op->route == nullptr || IsTerminal(op->status)) continue;
+    op->released = true;
+    RequestWriteLocked(op);
+    ++released;
+  }
+  if (released > 0) {
+    logger_.Log(LogLevel::kInfo, "handing unfinished operations over to the other replicas",
+                {{"operations", std::to_string(released)}});
+  }
+}
+
 void Runtime::Abandon(const std::shared_ptr<LiveOp>& op) {
   CreateCallback answer;
   CreateOutcome outcome;

@@ -52,6 +52,7 @@ struct LiveOp {
   int attempts = 1;
 
   bool cancel_requested = false;
+  bool released = false;         // at a graceful stop: written without owner, for a peer to claim
   bool dead = false;             // its insert failed, or it was taken over: not ours to write
   bool insert_prepared = false;  // later writes are UPDATEs
   bool write_queued = false;

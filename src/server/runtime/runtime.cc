@@ -134,6 +134,7 @@ void Runtime::Stop() {
     executor_->Stop(std::chrono::hours(24 * 365));
   }
   timers_->Stop();
+  ReleaseLeases();
   committer_->Stop();
   logger_.Log(LogLevel::kInfo, "operation runtime stopped",
               {{"unfinished", std::to_string(live_.load())}});
@@ -272,6 +273,12 @@ std::optional<StoreWrite> Runtime::PrepareWrite(const std::shared_ptr<LiveOp>& o
   r.owner = config_.replica_id;
   r.lease_expires_ms = NowMs() + config_.lease.count();
   r.next_run_ms = IsTerminal(op->status) ? std::nullopt : op->next_run_ms;
+  if (op->released && !IsTerminal(op->status)) {
+    // Handed over: any replica (this one restarted included) may claim it at once.
+    r.owner.clear();
+    r.lease_expires_ms.reset();
+    r.next_run_ms.reset();
+  }
   r.attempts = op->attempts;
   r.status = op->status;
   r.percent_complete = op->percent;

@@ -173,6 +173,9 @@ class Runtime {
   void Adopt(const OperationRecord& record, std::size_t& rerun, std::size_t& failed);
   void HeartbeatOnWriter(OperationStore& store);
   void LeaseTick();
+  // At a graceful stop: writes every unfinished operation run here without owner, so that a
+  // peer claims it at once rather than when its lease expires.
+  void ReleaseLeases();
   // This replica lost `op` (its lease was taken over): stop its work, forget it.
   void Abandon(const std::shared_ptr<LiveOp>& op);
   // The key of `op`'s insert was held by another operation: answer its creator from that one.
