@@ -295,6 +295,17 @@ TEST_F(Replicas, CancelAndDeleteReachTheReplicaRunningTheWork) {
   }
 }
 
+TEST_F(Replicas, ACancelWakesTheRunningReplicaByNotification) {
+  // Leases of an hour: renewals (which would also bring the request) come every 20 minutes,
+  // so only LISTEN/NOTIFY can bring the cancel to A within the test.
+  Start(2, "1h");
+  const std::string id = Create(At(0), 3'600'000);
+  auto cancel = Send(At(1), "POST", "/v1/operations/" + id + ":cancel");
+  EXPECT_EQ(cancel.status, 200) << cancel.body;
+  auto finished = WaitTerminalOn(At(0), id);
+  EXPECT_EQ(Str(finished.at("error").at("errorCode")), "OperationCanceled");
+}
+
 TEST_F(Replicas, OneIdempotencyKeyAtTwoReplicasMakesOneOperation) {
   Start(2);
   for (int round = 0; round < 5; ++round) {

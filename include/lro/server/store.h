@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -192,6 +193,12 @@ class OperationStore {
   virtual StatusOr<ListPage> List(const ListQuery& query) = 0;
   // How many operations are stored in each status (statuses with none are left out).
   virtual StatusOr<std::vector<std::pair<OperationStatus, std::int64_t>>> CountByStatus() = 0;
+
+  // Wake-ups from other writers of the same data: `wake` is called (from a thread of the
+  // store's) soon after another process requested a cancel or released work for anyone to
+  // claim. A hint only — callers still poll, so a lost wake-up only delays. Null stops them.
+  // The default (one process per store, as SQLite) never calls it.
+  virtual void SetWakeUp(std::function<void()> wake) { (void)wake; }
 };
 
 struct SqliteStoreOptions {

@@ -204,6 +204,19 @@ void Runtime::LeaseTick() {
   timers_->After(delay, [this] { LeaseTick(); });
 }
 
+void Runtime::WakeUp() {
+  if (stopping() || wake_pending_.exchange(true)) return;  // one pending wake-up is enough
+  committer_->Run([this](OperationStore& store) {
+    wake_pending_ = false;
+    if (stopping()) return;
+    HeartbeatOnWriter(store);  // cancel requests reach their operations now
+    std::size_t claimed = 0;
+    if (auto status = ClaimOnWriter(store, false, claimed); !status.ok()) {
+      logger_.Log(LogLevel::kWarning, "claiming work failed", {{"error", status.message()}});
+    }
+  });
+}
+
 void Runtime::ReleaseLeases() {
   std::vector<std::shared_ptr<LiveOp>> ops;
   {

@@ -111,6 +111,7 @@ Status Runtime::Start() {
   next_purge_ = std::chrono::steady_clock::now();
   janitor_timer_ = timers_->After(std::chrono::milliseconds(1000), [this] { Janitor(); });
   LeaseTick();
+  store_->SetWakeUp([this] { WakeUp(); });
   return Status();
 }
 
@@ -118,6 +119,7 @@ void Runtime::Stop() {
   if (!executor_ || stopped_.exchange(true)) return;
   started_ = false;
   stopping_ = true;
+  store_->SetWakeUp(nullptr);  // joins the store's listener: nothing calls WakeUp after this
   // Wake work sleeping in SleepFor.
   std::vector<std::shared_ptr<LiveOp>> sleepers;
   {

@@ -173,6 +173,8 @@ class Runtime {
   void Adopt(const OperationRecord& record, std::size_t& rerun, std::size_t& failed);
   void HeartbeatOnWriter(OperationStore& store);
   void LeaseTick();
+  // A peer's notification (a cancel request, released work): renew and claim now.
+  void WakeUp();
   // At a graceful stop: writes every unfinished operation run here without owner, so that a
   // peer claims it at once rather than when its lease expires.
   void ReleaseLeases();
@@ -217,6 +219,7 @@ class Runtime {
   TimerQueue::Id janitor_timer_ = 0;
   std::int64_t next_heartbeat_ms_ = 0;  // writer thread only
   std::atomic<bool> claim_again_{false};
+  std::atomic<bool> wake_pending_{false};
 };
 
 }  // namespace lro::server::internal

@@ -6,16 +6,21 @@
 // Reads run on MVCC snapshots: they never block writers.
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -119,7 +124,11 @@ constexpr PreparedSql kStatements[] = {
     {"renew",
      "UPDATE lrod_operations SET lease_expires_ms = $2::bigint WHERE owner = $1 AND status < 2 "
      "RETURNING id, version, cancel_requested"},
-    {"cancel", "UPDATE lrod_operations SET cancel_requested = true WHERE id = $1 AND status < 2"},
+    // Recorded, and the replicas told (NOTIFY is delivered at commit).
+    {"cancel",
+     "WITH c AS (UPDATE lrod_operations SET cancel_requested = true WHERE id = $1 AND "
+     "status < 2 RETURNING id) SELECT pg_notify('lrod_work', 'cancel') FROM c"},
+    {"notify_released", "SELECT pg_notify('lrod_work', 'released')"},
     {"get", "SELECT " LRO_PG_COLUMNS " FROM lrod_operations WHERE id = $1"},
     {"get_result", "SELECT " LRO_PG_COLUMNS ", result FROM lrod_operations WHERE id = $1"},
     {"list", "SELECT " LRO_PG_COLUMNS " FROM lrod_operations WHERE principal = $1 "
@@ -305,6 +314,7 @@ class PostgresStore final : public OperationStore {
   PostgresStore(const PostgresStore&) = delete;
   PostgresStore& operator=(const PostgresStore&) = delete;
   ~PostgresStore() override {
+    StopListening();
     for (PGconn* conn : all_) PQfinish(conn);
   }
 
@@ -352,6 +362,13 @@ class PostgresStore final : public OperationStore {
         if (failure.ok()) sent.push_back(static_cast<int>(next));
       }
       const bool last = next == writes.size();
+      if (failure.ok() && last && ReleasesWork(writes)) {
+        if (PQsendQueryPrepared(c, "notify_released", 0, nullptr, nullptr, nullptr, 0) != 1) {
+          failure = PgError(c, "notify");
+        } else {
+          sent.push_back(-1);
+        }
+      }
       if (failure.ok() && last) {
         if (PQsendQueryParams(c, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) {
           failure = PgError(c, "commit");
@@ -481,7 +498,22 @@ class PostgresStore final : public OperationStore {
     p.Add(id);
     auto result = Exec(conn.get(), "cancel", p);
     if (!result.ok()) return Fail(conn, result.status());
-    return std::strcmp(PQcmdTuples(result->get()), "0") != 0;
+    return PQntuples(result->get()) > 0;
+  }
+
+  void SetWakeUp(std::function<void()> wake) override {
+    StopListening();
+    if (!wake) return;
+    auto conn = Connect();
+    if (!conn.ok()) return;  // no wake-ups: the callers' polls still find the work
+    Result listen(PQexec(*conn, "LISTEN lrod_work"));
+    if (!Ok(listen.get())) {
+      PQfinish(*conn);
+      return;
+    }
+    listener_conn_ = *conn;
+    listening_ = true;
+    listener_ = std::thread([this, wake = std::move(wake)] { Listen(wake); });
   }
 
   StatusOr<std::optional<OperationRecord>> Get(std::string_view id, bool with_result) override {
@@ -548,6 +580,44 @@ class PostgresStore final : public OperationStore {
   }
 
  private:
+  // The listener thread: waits on its connection's socket (waking every 200 ms to see whether
+  // it should stop), and calls `wake` for each notification.
+  void Listen(const std::function<void()>& wake) {
+    while (listening_) {
+      const int fd = PQsocket(listener_conn_);
+      if (fd < 0) {
+        if (!ReconnectListener()) std::this_thread::sleep_for(std::chrono::seconds(1));
+        continue;
+      }
+      pollfd poll_fd{fd, POLLIN, 0};
+      if (::poll(&poll_fd, 1, 200) <= 0) continue;
+      if (PQconsumeInput(listener_conn_) != 1) {
+        if (!ReconnectListener()) std::this_thread::sleep_for(std::chrono::seconds(1));
+        continue;
+      }
+      bool any = false;
+      while (PGnotify* notify = PQnotifies(listener_conn_)) {
+        any = true;
+        PQfreemem(notify);
+      }
+      if (any) wake();
+    }
+  }
+
+  bool ReconnectListener() {
+    PQreset(listener_conn_);
+    if (PQstatus(listener_conn_) != CONNECTION_OK) return false;
+    Result listen(PQexec(listener_conn_, "LISTEN lrod_work"));
+    return Ok(listen.get());
+  }
+
+  void StopListening() {
+    listening_ = false;
+    if (listener_.joinable()) listener_.join();
+    if (listener_conn_ != nullptr) PQfinish(listener_conn_);
+    listener_conn_ = nullptr;
+  }
+
   // A connection borrowed from the pool for one call; a broken one is reset on return.
   class Borrowed {
    public:
@@ -711,6 +781,14 @@ class PostgresStore final : public OperationStore {
                                               ToInt(result->get(), 0, 2)});
   }
 
+  // True when a write hands work over (unowned, unfinished): the other replicas are told.
+  static bool ReleasesWork(const std::vector<StoreWrite>& writes) {
+    return std::any_of(writes.begin(), writes.end(), [](const StoreWrite& write) {
+      return write.kind == StoreWrite::Kind::kUpdate && write.record.owner.empty() &&
+             !IsTerminal(write.record.status);
+    });
+  }
+
   // Queues one write of a pipelined Commit.
   static Status SendWrite(PGconn* conn, const StoreWrite& write) {
     const OperationRecord& r = write.record;
@@ -751,6 +829,9 @@ class PostgresStore final : public OperationStore {
 
   std::string conninfo_;
   PostgresStoreOptions options_;
+  std::atomic<bool> listening_{false};
+  PGconn* listener_conn_ = nullptr;
+  std::thread listener_;
   std::vector<PGconn*> all_;
   std::mutex mutex_;
   std::condition_variable available_;
