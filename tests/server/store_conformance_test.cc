@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <functional>
+#include <ostream>
 #include <set>
 #include <thread>
 
@@ -106,6 +107,9 @@ struct StoreFactory {
   std::function<std::unique_ptr<StoreUnderTest>()> make;
   bool needs_postgres = false;
 };
+
+// gtest prints a parameter by its name, not its bytes.
+void PrintTo(const StoreFactory& factory, std::ostream* out) { *out << factory.name; }
 
 std::string FactoryName(const ::testing::TestParamInfo<StoreFactory>& info) {
   return info.param.name;

@@ -21,19 +21,11 @@
 #include "lro/clock.h"
 #include "lro/log.h"
 #include "lro/server/handler.h"
+#include "lro/server/mode.h"
 #include "lro/server/store.h"
 #include "lro/status.h"
 
 namespace lro::server {
-
-// Which conventions the endpoints speak (SPEC §9).
-enum class Mode {
-  // 202 + Location + x-ms-operation-id; state {status, createdTimeUtc, lastUpdatedTimeUtc,
-  // percentComplete, error}; no Canceled status (Failed + OperationCanceled); ErrorResponse.
-  kFabric,
-  // 202 + Operation-Location; monitor {id, status, error, result?}; Canceled; Azure errors.
-  kAzure,
-};
 
 // The client library's levels: one vocabulary for every lro log.
 using LogLevel = lro::LogLevel;
