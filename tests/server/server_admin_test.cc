@@ -192,5 +192,23 @@ TEST(ServerAdmin, AfterARestartIdempotentOperationsAreRerunFromTheirRequest) {
   EXPECT_EQ(ParseJson(result.body).at("echo").at("n"), 7);
 }
 
+TEST(ServerAdmin, AnOperationTakenOverMoreOftenThanMaxAttemptsIsFailed) {
+  TempDir dir;
+  std::string id;
+  ServerOptions options = Options(dir, std::chrono::milliseconds(0));
+  options.max_attempts = 1;  // the first start only: any takeover fails it
+  {
+    Harness first(options, false, [](Server& server) { RegisterWaiting(server, true, nullptr); });
+    auto created = first.Send("POST", "/v1/waiting", "{}");
+    ASSERT_EQ(created.status, 202);
+    id = Header(created, "x-ms-operation-id");
+  }  // stopped with the operation running: handed over, for the next start to claim
+  Harness second(options, false, [](Server& server) { RegisterWaiting(server, true, nullptr); });
+  auto state = WaitTerminal(second, id);
+  EXPECT_EQ(state.at("status"), "Failed");
+  EXPECT_EQ(state.at("error").at("errorCode"), "OperationInterrupted");
+  EXPECT_NE(Str(state.at("error").at("message")).find("lost"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace lro::server::test

@@ -286,7 +286,11 @@ TEST(SqliteStore, OpenStoreUnderstandsUrls) {
   EXPECT_TRUE(OpenStore("sqlite:" + dir.File("a.db")).ok());
   EXPECT_TRUE(OpenStore(dir.File("b.db")).ok());
   // A PostgreSQL URL goes to PostgreSQL (nothing listens on port 1).
-  EXPECT_EQ(OpenStore("postgres://127.0.0.1:1/lro").status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(OpenStore("postgres://127.0.0.1:1/lro?sslmode=disable&gssencmode=disable&"
+                      "connect_timeout=5")
+                .status()
+                .code(),
+            StatusCode::kUnavailable);
   EXPECT_TRUE(IsPostgresUrl("postgresql://u@h:5432/db"));
   EXPECT_TRUE(IsPostgresUrl("host=/tmp port=5433 dbname=lro"));
   EXPECT_FALSE(IsPostgresUrl("ops=1.db"));
