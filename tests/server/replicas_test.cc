@@ -170,7 +170,7 @@ class Replicas : public ::testing::Test {
 
   HttpResponse Send(const Replica& replica, const std::string& method, std::string_view path,
                     std::string body = "", Headers headers = {}) {
-    if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
+    if (!body.empty()) headers.push_back({"Content-Type", "application/json"});
     auto response = transport_->Send({method, replica.Url(path), headers, std::move(body)}, {});
     EXPECT_TRUE(response.ok()) << response.status().ToString();
     return response.ok() ? *response : HttpResponse{};
@@ -229,7 +229,7 @@ TEST_F(Replicas, CreatedOnOnePolledOnTheOthersWithOneResultAndOneList) {
 TEST_F(Replicas, AReplicaKilledWithRunningOperationsLosesNone) {
   Start(2);
   std::vector<std::string> ids;
-  for (int i = 0; i < 20; ++i) ids.push_back(Create(At(0), 1500));
+  for (int i = 0; i < 20; ++i) ids.push_back(Create(At(0), 4000));
   // They run on A (Running, or about to be).
   auto state = Send(At(1), "GET", "/v1/operations/" + ids.front());
   ASSERT_EQ(state.status, 200);
