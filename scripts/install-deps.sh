@@ -9,11 +9,13 @@ packages=(
   clang-14 libclang-rt-14-dev clang-format clang-tidy
   # libraries
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libcurl4-openssl-dev libsqlite3-dev libcli11-dev
+  libcurl4-openssl-dev libsqlite3-dev libcli11-dev libpq-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # the CLI's terminal tests read a pseudo-terminal; the demo checks the server with curl
   util-linux curl procps
+  # the PostgreSQL store's tests run on a private cluster (scripts/postgres-test-cluster.sh)
+  postgresql-15
 )
 
 missing=()

@@ -10,4 +10,7 @@ export LRO_WARNINGS_AS_ERRORS="${LRO_WARNINGS_AS_ERRORS:-ON}"
 bash "$root/scripts/install-deps.sh"
 bash "$root/scripts/build.sh" "$build" "$@"
 cd "$build"
-ctest --output-on-failure --timeout 300 -j "$(nproc 2>/dev/null || echo 2)"
+# Inside a private PostgreSQL cluster (LRO_TEST_POSTGRES set): the store conformance suite and
+# the multi-replica tests run on PostgreSQL as well as on SQLite.
+bash "$root/scripts/postgres-test-cluster.sh" run -- \
+  ctest --output-on-failure --timeout 300 -j "$(nproc 2>/dev/null || echo 2)"

@@ -78,6 +78,9 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:8080";
   std::string store = "sqlite:lrod.db";
   std::string public_url;
+  std::string replica_id;
+  std::string lease = "10s";
+  int max_attempts = 3;
   std::string mode = "fabric";
   std::string auth_file;
   bool demo = false;
@@ -110,8 +113,25 @@ int main(int argc, char** argv) {
   app.add_option("--listen", listen, "HOST:PORT to listen on ([::1]:8080 for IPv6; port 0 = any)")
       ->capture_default_str();
   app.add_option("--store", store,
-                 "Where operations are kept: sqlite:PATH (one file, WAL mode; created if needed). "
-                 "postgres://… is reserved for a later version")
+                 "Where operations are kept: sqlite:PATH (one file, WAL mode; created if needed), "
+                 "or PostgreSQL, which many replicas share: postgres://USER@HOST:PORT/DB, "
+                 "postgresql://… or a libpq conninfo \"host=… dbname=…\" (schema created and "
+                 "migrated at start)")
+      ->capture_default_str();
+  app.add_option("--replica-id", replica_id,
+                 "This replica's name in the store (default: lrod for SQLite, random per start "
+                 "for PostgreSQL). Stable and unique among live replicas, it lets a restarted "
+                 "replica take its own unfinished work back at once");
+  app.add_option("--lease", lease,
+                 "A replica holds each operation it runs under a lease it renews every lease/3; "
+                 "a peer takes over an operation whose lease expired (its replica died or "
+                 "stalled)")
+      ->check(duration)
+      ->capture_default_str();
+  app.add_option("--max-attempts", max_attempts,
+                 "Starts of one operation's work (the first and each takeover) before a "
+                 "takeover fails it")
+      ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   app.add_option("--public-url", public_url,
                  "Base URL of every Location / Operation-Location, e.g. https://api.example.com "
@@ -229,6 +249,9 @@ int main(int argc, char** argv) {
   }
   options.port = static_cast<std::uint16_t>(port);
   options.store_url = store;
+  options.replica_id = replica_id;
+  options.lease = *ParseDuration(lease);
+  options.max_attempts = max_attempts;
   options.fsync = !no_fsync;
   options.public_url = public_url;
   options.mode = mode == "azure" ? lro::server::Mode::kAzure : lro::server::Mode::kFabric;

@@ -6,6 +6,7 @@
 
 #include "api/api.h"
 #include "http/http_server.h"
+#include "runtime/ids.h"
 #include "runtime/logger.h"
 #include "runtime/metrics.h"
 #include "runtime/router.h"
@@ -105,6 +106,13 @@ Status Server::Start() {
   config.purge_batch = std::max<std::size_t>(1, o.purge_batch);
   config.progress_debounce = o.progress_debounce;
   config.shutdown_grace = o.shutdown_grace;
+  config.replica_id = o.replica_id;
+  if (config.replica_id.empty()) {
+    config.replica_id = !o.store && IsPostgresUrl(o.store_url) ? internal::NewReplicaId() : "lrod";
+  }
+  config.lease = std::max(o.lease, std::chrono::milliseconds(30));
+  config.claim_interval = std::min(std::chrono::milliseconds(1000), config.lease / 3);
+  config.max_attempts = std::max(1, o.max_attempts);
   s.runtime = std::make_unique<internal::Runtime>(config, s.store, s.router, s.metrics, *s.logger);
   if (auto status = s.runtime->Start(); !status.ok()) {
     s.runtime->Stop();

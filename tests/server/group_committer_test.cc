@@ -17,15 +17,19 @@ namespace {
 // Records committed ids; commits are slow (like an fsync) so that writers pile up.
 class RecordingStore final : public OperationStore {
  public:
-  Status Commit(const std::vector<StoreWrite>& writes) override {
+  StatusOr<std::vector<WriteOutcome>> Commit(const std::vector<StoreWrite>& writes) override {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
     std::lock_guard lock(mutex);
     for (const auto& w : writes) {
       if (w.record.id == "poison") return Status(StatusCode::kUnavailable, "poisoned batch");
     }
     ++commits;
-    for (const auto& w : writes) committed.insert(w.record.id);
-    return Status();
+    std::vector<WriteOutcome> outcomes(writes.size());
+    for (std::size_t i = 0; i < writes.size(); ++i) {
+      committed.insert(writes[i].record.id);
+      if (writes[i].record.id == "stale") outcomes[i].kind = WriteOutcome::Kind::kConflict;
+    }
+    return outcomes;
   }
   StatusOr<std::size_t> PurgeExpired(std::int64_t, std::size_t) override { return 0; }
   StatusOr<std::optional<OperationRecord>> Get(std::string_view, bool) override {
@@ -35,9 +39,13 @@ class RecordingStore final : public OperationStore {
     return std::optional<KeyRecord>();
   }
   StatusOr<ListPage> List(const ListQuery&) override { return ListPage{}; }
-  StatusOr<std::vector<OperationRecord>> LoadUnfinished() override {
+  StatusOr<std::vector<OperationRecord>> Claim(const ClaimQuery&) override {
     return std::vector<OperationRecord>();
   }
+  StatusOr<std::vector<LeaseState>> RenewLeases(std::string_view, std::int64_t) override {
+    return std::vector<LeaseState>();
+  }
+  StatusOr<bool> RequestCancel(std::string_view) override { return false; }
   StatusOr<std::vector<std::pair<OperationStatus, std::int64_t>>> CountByStatus() override {
     return std::vector<std::pair<OperationStatus, std::int64_t>>();
   }
@@ -78,7 +86,7 @@ TEST(GroupCommitter, ConcurrentWritersShareTransactionsAndLearnOnlyAfterTheirCom
         std::string id = std::to_string(t) + "-" + std::to_string(i);
         std::promise<void> finished;
         committer.Submit([id] { return std::optional<StoreWrite>(WriteOf(id)); },
-                         [&, id](const Status& status) {
+                         [&, id](const Status& status, const WriteOutcome&) {
                            EXPECT_TRUE(status.ok());
                            if (!store->IsCommitted(id)) ++early;
                            ++done;
@@ -109,11 +117,11 @@ TEST(GroupCommitter, PrepareRunsAtBatchTimeAndMayWriteNothing) {
         return std::optional<StoreWrite>(
             WriteOf(std::string("v").append(std::to_string(value.load()))));
       },
-      [&](const Status&) {
+      [&](const Status&, const WriteOutcome&) {
         if (--remaining == 0) both.set_value();
       });
   committer.Submit([] { return std::optional<StoreWrite>(); },
-                   [&](const Status& status) {
+                   [&](const Status& status, const WriteOutcome&) {
                      EXPECT_TRUE(status.ok());
                      if (--remaining == 0) both.set_value();
                    });
@@ -128,16 +136,22 @@ TEST(GroupCommitter, OneBadWriteDoesNotFailItsNeighbours) {
   std::promise<void> release;
   auto released = release.get_future().share();
   committer.Run([released](OperationStore&) { released.wait(); });
-  std::vector<std::promise<Status>> outcomes(3);
-  const std::vector<std::string> ids{"good1", "poison", "good2"};
+  std::vector<std::promise<std::pair<Status, WriteOutcome>>> outcomes(4);
+  const std::vector<std::string> ids{"good1", "poison", "good2", "stale"};
   for (std::size_t i = 0; i < ids.size(); ++i) {
     committer.Submit([id = ids[i]] { return std::optional<StoreWrite>(WriteOf(id)); },
-                     [&outcomes, i](const Status& status) { outcomes[i].set_value(status); });
+                     [&outcomes, i](const Status& status, const WriteOutcome& outcome) {
+                       outcomes[i].set_value({status, outcome});
+                     });
   }
   release.set_value();
-  EXPECT_TRUE(outcomes[0].get_future().get().ok());
-  EXPECT_FALSE(outcomes[1].get_future().get().ok());
-  EXPECT_TRUE(outcomes[2].get_future().get().ok());
+  EXPECT_TRUE(outcomes[0].get_future().get().first.ok());
+  EXPECT_FALSE(outcomes[1].get_future().get().first.ok());
+  EXPECT_TRUE(outcomes[2].get_future().get().first.ok());
+  // A conflict is not a failure of the transaction: it is told to its own writer only.
+  auto stale = outcomes[3].get_future().get();
+  EXPECT_TRUE(stale.first.ok());
+  EXPECT_EQ(stale.second.kind, WriteOutcome::Kind::kConflict);
   EXPECT_TRUE(store->IsCommitted("good1"));
   EXPECT_TRUE(store->IsCommitted("good2"));
 }
@@ -148,7 +162,7 @@ TEST(GroupCommitter, StopCommitsWhatIsQueuedThenRefuses) {
   std::atomic<int> done{0};
   for (int i = 0; i < 50; ++i) {
     committer->Submit([i] { return std::optional<StoreWrite>(WriteOf(std::to_string(i))); },
-                      [&](const Status& status) {
+                      [&](const Status& status, const WriteOutcome&) {
                         EXPECT_TRUE(status.ok());
                         ++done;
                       });

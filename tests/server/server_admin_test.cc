@@ -175,7 +175,10 @@ TEST(ServerAdmin, AfterARestartIdempotentOperationsAreRerunFromTheirRequest) {
     // The request is stored without credentials.
     auto store = OpenSqliteStore(dir.File("ops.db"));
     ASSERT_TRUE(store.ok());
-    auto unfinished = (*store)->LoadUnfinished();
+    ClaimQuery query;
+    query.owner = "lrod";  // the harness's replica: its own work is claimable again
+    query.reclaim_own = true;
+    auto unfinished = (*store)->Claim(query);
     ASSERT_TRUE(unfinished.ok());
     ASSERT_EQ(unfinished->size(), 1U);
     EXPECT_EQ((*unfinished)[0].request.find("must-not-be-stored"), std::string::npos);
@@ -187,6 +190,24 @@ TEST(ServerAdmin, AfterARestartIdempotentOperationsAreRerunFromTheirRequest) {
   EXPECT_EQ(state.at("status"), "Succeeded");
   auto result = second.Send("GET", "/v1/operations/" + id + "/result");
   EXPECT_EQ(ParseJson(result.body).at("echo").at("n"), 7);
+}
+
+TEST(ServerAdmin, AnOperationTakenOverMoreOftenThanMaxAttemptsIsFailed) {
+  TempDir dir;
+  std::string id;
+  ServerOptions options = Options(dir, std::chrono::milliseconds(0));
+  options.max_attempts = 1;  // the first start only: any takeover fails it
+  {
+    Harness first(options, false, [](Server& server) { RegisterWaiting(server, true, nullptr); });
+    auto created = first.Send("POST", "/v1/waiting", "{}");
+    ASSERT_EQ(created.status, 202);
+    id = Header(created, "x-ms-operation-id");
+  }  // stopped with the operation running: handed over, for the next start to claim
+  Harness second(options, false, [](Server& server) { RegisterWaiting(server, true, nullptr); });
+  auto state = WaitTerminal(second, id);
+  EXPECT_EQ(state.at("status"), "Failed");
+  EXPECT_EQ(state.at("error").at("errorCode"), "OperationInterrupted");
+  EXPECT_NE(Str(state.at("error").at("message")).find("lost"), std::string::npos);
 }
 
 }  // namespace

@@ -50,6 +50,8 @@ TEST(SqliteStore, InsertThenGetReturnsEveryField) {
   ASSERT_TRUE(a->has_value());
   OperationRecord expected = r;
   expected.request.clear();  // Get does not return the request
+  expected.version = 1;      // every insert starts at version 1
+  expected.attempts = 1;     // and its first attempt
   EXPECT_EQ(**a, expected);
   auto b = store->Get("b", true);
   ASSERT_TRUE(b.ok() && b->has_value());
@@ -77,7 +79,7 @@ TEST(SqliteStore, UpdateChangesTheMutableFields) {
   update.has_result = true;
   update.result_content_type = "application/json";
   update.result = R"({"ok":true})";
-  ASSERT_TRUE(store->Commit({StoreWrite{StoreWrite::Kind::kUpdate, update, std::nullopt}}).ok());
+  ASSERT_TRUE(store->Commit({StoreWrite{StoreWrite::Kind::kUpdate, update, std::nullopt, 1}}).ok());
   auto a = store->Get("a", true);
   ASSERT_TRUE(a.ok() && a->has_value());
   EXPECT_EQ((*a)->status, OperationStatus::kSucceeded);
@@ -183,7 +185,7 @@ TEST(SqliteStore, PurgeDeletesOnlyExpiredOperationsInBatches) {
   EXPECT_FALSE(store->FindKey("alice", KeyKind::kIdempotencyKey, "k")->has_value());
 }
 
-TEST(SqliteStore, LoadUnfinishedReturnsRunningAndNotStartedWithTheirRequest) {
+TEST(SqliteStore, ClaimReturnsRunningAndNotStartedWithTheirRequest) {
   TempDir dir;
   auto store = Open(dir);
   auto running = Record("r", "alice", 1, OperationStatus::kRunning);
@@ -194,7 +196,7 @@ TEST(SqliteStore, LoadUnfinishedReturnsRunningAndNotStartedWithTheirRequest) {
                     Insert(Record("s", "alice", 3, OperationStatus::kSucceeded)),
                     Insert(Record("c", "alice", 4, OperationStatus::kCanceled))})
           .ok());
-  auto unfinished = store->LoadUnfinished();
+  auto unfinished = store->Claim(ClaimQuery{"me", 10, 1000, 100, false});
   ASSERT_TRUE(unfinished.ok());
   ASSERT_EQ(unfinished->size(), 2U);
   for (const auto& r : *unfinished) {
@@ -253,7 +255,7 @@ TEST(SqliteStore, LargeCommitsAndCheckpointsReadBackAfterReopening) {
           update.has_result = true;
           update.result_content_type = "application/json";
           update.result = std::string(700, 'x');
-          writes.push_back(StoreWrite{StoreWrite::Kind::kUpdate, update, std::nullopt});
+          writes.push_back(StoreWrite{StoreWrite::Kind::kUpdate, update, std::nullopt, 1});
         }
       }
       ASSERT_TRUE(store->Commit(writes).ok()) << "batch " << batch;
@@ -273,7 +275,7 @@ TEST(SqliteStore, LargeCommitsAndCheckpointsReadBackAfterReopening) {
       EXPECT_EQ((*got)->result.size(), finished ? 700U : 0U);
     }
   }
-  auto unfinished = store->LoadUnfinished();
+  auto unfinished = store->Claim(ClaimQuery{"me", 0, 1000, 1'000'000, false});
   ASSERT_TRUE(unfinished.ok());
   EXPECT_EQ(unfinished->size(), static_cast<std::size_t>(kBatches * kPerBatch -
                                                          (kBatches - 1) * ((kPerBatch + 2) / 3)));
@@ -283,7 +285,15 @@ TEST(SqliteStore, OpenStoreUnderstandsUrls) {
   TempDir dir;
   EXPECT_TRUE(OpenStore("sqlite:" + dir.File("a.db")).ok());
   EXPECT_TRUE(OpenStore(dir.File("b.db")).ok());
-  EXPECT_EQ(OpenStore("postgres://localhost/lro").status().code(), StatusCode::kFailedPrecondition);
+  // A PostgreSQL URL goes to PostgreSQL (nothing listens on port 1).
+  EXPECT_EQ(OpenStore("postgres://127.0.0.1:1/lro?sslmode=disable&gssencmode=disable&"
+                      "connect_timeout=5")
+                .status()
+                .code(),
+            StatusCode::kUnavailable);
+  EXPECT_TRUE(IsPostgresUrl("postgresql://u@h:5432/db"));
+  EXPECT_TRUE(IsPostgresUrl("host=/tmp port=5433 dbname=lro"));
+  EXPECT_FALSE(IsPostgresUrl("ops=1.db"));
   EXPECT_EQ(OpenStore("ftp://x/y").status().code(), StatusCode::kInvalidArgument);
   // A mistyped scheme is refused rather than taken for a file name to create.
   EXPECT_EQ(OpenStore("sqlit:ops.db").status().code(), StatusCode::kInvalidArgument);

@@ -21,19 +21,11 @@
 #include "lro/clock.h"
 #include "lro/log.h"
 #include "lro/server/handler.h"
+#include "lro/server/mode.h"
 #include "lro/server/store.h"
 #include "lro/status.h"
 
 namespace lro::server {
-
-// Which conventions the endpoints speak (SPEC §9).
-enum class Mode {
-  // 202 + Location + x-ms-operation-id; state {status, createdTimeUtc, lastUpdatedTimeUtc,
-  // percentComplete, error}; no Canceled status (Failed + OperationCanceled); ErrorResponse.
-  kFabric,
-  // 202 + Operation-Location; monitor {id, status, error, result?}; Canceled; Azure errors.
-  kAzure,
-};
 
 // The client library's levels: one vocabulary for every lro log.
 using LogLevel = lro::LogLevel;
@@ -47,11 +39,22 @@ struct ServerOptions {
   std::string public_url;
   Mode mode = Mode::kFabric;
 
-  // "sqlite:PATH" (see OpenStore), used when `store` is null.
+  // "sqlite:PATH" or "postgres://…" (see OpenStore), used when `store` is null.
   std::string store_url = "sqlite:lrod.db";
   bool fsync = true;
   // A store to use instead of opening store_url (tests, other backends).
   std::shared_ptr<OperationStore> store;
+
+  // Replicas (several lrod on one PostgreSQL database; see docs/operations.md). This one's
+  // name in the store: empty = "lrod" for SQLite (one process per file), a random one per
+  // start for PostgreSQL. A stable name (unique among live replicas) lets a restarted replica
+  // take its own unfinished work back at once instead of after its lease.
+  std::string replica_id;
+  // A replica holds each operation it runs under a lease renewed every lease / 3; a peer takes
+  // over an operation whose lease expired (its replica died or stalled).
+  std::chrono::milliseconds lease = std::chrono::seconds(10);
+  // Starts of one operation's work (the first and each takeover) before a takeover fails it.
+  int max_attempts = 3;
 
   // Bearer token → principal. Empty = no authentication: every caller is "anonymous".
   std::map<std::string, std::string> bearer_tokens;

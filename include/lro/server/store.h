@@ -1,12 +1,19 @@
-// Where lrod keeps operations: the OperationStore interface and the embedded SQLite store.
+// Where lrod keeps operations: the OperationStore interface, the embedded SQLite store and the
+// PostgreSQL store that many lrod replicas share.
 //
-// The runtime is the only writer: one thread batches many writes into one Commit (group
-// commit) and publishes a state to readers only after its Commit returned. Reads may come from
-// any thread. Times are milliseconds since the Unix epoch, from the runtime's clock.
+// Many writers: every replica (and, inside one, its group-commit thread) writes the same
+// records. So every operation carries a version (a fencing counter, 1 at insert and one more
+// at every state write) and every state write is conditional on the version its writer holds:
+// a write made from an older version is refused and reported as a conflict, never applied.
+// A running operation has an owner (the replica running it) and a lease that its owner renews;
+// a replica claims work whose lease expired. Idempotency keys are inserted if absent: the first
+// writer wins, the others learn which operation holds the key. Every method is thread-safe.
+// Times are milliseconds since the Unix epoch, from the caller's (injected) clock.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +59,20 @@ struct OperationRecord {
   // How to run the operation again after a restart (opaque to the store); empty = it cannot be.
   std::string request;
 
+  // Fencing counter: 1 after the insert, one more after every applied update or claim.
+  // Lease renewals and cancel requests do not change it.
+  std::int64_t version = 0;
+  // The replica running it (empty = nobody: claimable once next_run_ms is due), and until when
+  // its lease holds. Meaningful while unfinished.
+  std::string owner;
+  std::optional<std::int64_t> lease_expires_ms;
+  // A caller asked to cancel it (persisted: any replica may receive the request).
+  bool cancel_requested = false;
+  // When its next step is due (a ContinueAfter); nullopt = now.
+  std::optional<std::int64_t> next_run_ms;
+  // How many times a replica has started (or taken over) its work: 1 after the insert.
+  int attempts = 0;
+
   friend bool operator==(const OperationRecord&, const OperationRecord&) = default;
 };
 
@@ -77,12 +98,50 @@ struct KeyRecord {
 // One write of a Commit.
 struct StoreWrite {
   enum class Kind {
-    kInsert,  // a new operation: every field of `record`
-    kUpdate,  // an existing one: status, percent_complete, updated_ms, expires_ms, error, result
+    // A new operation: every field of `record` but version (it becomes 1) and
+    // cancel_requested. With `key`, the key is inserted first if absent (or expired at
+    // record.created_ms); when another operation holds it, neither is written (kKeyTaken).
+    kInsert,
+    // An existing one, if its version is still `expected_version`: status, percent_complete,
+    // updated_ms, expires_ms, error, result, owner, lease_expires_ms, next_run_ms; version
+    // becomes expected_version + 1. Otherwise nothing is written (kConflict).
+    kUpdate,
   };
   Kind kind = Kind::kInsert;
   OperationRecord record;
-  std::optional<KeyRecord> key;  // kInsert only: recorded in the same transaction
+  std::optional<KeyRecord> key;       // kInsert only: recorded in the same transaction
+  std::int64_t expected_version = 0;  // kUpdate only
+};
+
+// What became of one write of a Commit.
+struct WriteOutcome {
+  enum class Kind {
+    kApplied,
+    kConflict,  // kUpdate: the operation is gone or its version moved on (someone else wrote)
+    kKeyTaken,  // kInsert: another operation holds the key; see `key_holder`
+  };
+  Kind kind = Kind::kApplied;
+  std::int64_t version = 0;             // kApplied: the version written
+  std::optional<KeyRecord> key_holder;  // kKeyTaken: the key as stored (the first writer's)
+};
+
+// Claim: runnable work for `owner`. Runnable = unfinished, and either its lease expired (or it
+// has no owner) while its next_run_ms is due, or (with reclaim_own) `owner` already holds it.
+struct ClaimQuery {
+  std::string owner;
+  std::int64_t now_ms = 0;
+  std::int64_t lease_ms = 10'000;
+  std::size_t limit = 100;
+  // Also take back what `owner` holds: a restarted replica with a stable id is its own
+  // predecessor, which is dead.
+  bool reclaim_own = false;
+};
+
+// One operation whose lease was renewed.
+struct LeaseState {
+  std::string id;
+  std::int64_t version = 0;
+  bool cancel_requested = false;
 };
 
 // A page of List. Order: created_ms, then id, ascending.
@@ -105,25 +164,41 @@ class OperationStore {
  public:
   virtual ~OperationStore() = default;
 
-  // Applies `writes` in order, all or nothing, and returns once they are durable (with fsync
-  // on, they survive a power cut). An error means none was applied. Only one thread calls
-  // Commit or PurgeExpired at a time.
-  virtual Status Commit(const std::vector<StoreWrite>& writes) = 0;
+  // Applies `writes` in order in one transaction and returns once it is durable (with fsync
+  // on, it survives a power cut), with one outcome per write. A write that conflicts (or whose
+  // key is taken) is skipped; the others are applied. An error means none was applied.
+  virtual StatusOr<std::vector<WriteOutcome>> Commit(const std::vector<StoreWrite>& writes) = 0;
 
   // Deletes up to `limit` operations whose expires_ms <= now_ms, and expired keys. Returns the
-  // number of operations deleted. Same threading rule as Commit.
+  // number of operations deleted. When replicas purge at once, one does it, the others get 0.
   virtual StatusOr<std::size_t> PurgeExpired(std::int64_t now_ms, std::size_t limit) = 0;
 
-  // Reads see every committed write. Thread-safe.
+  // Claims up to query.limit runnable operations (see ClaimQuery) for query.owner: each gets
+  // that owner, a lease until now_ms + lease_ms, one more attempt and one more version.
+  // Returned as claimed, with their request. Two replicas never claim the same operation.
+  virtual StatusOr<std::vector<OperationRecord>> Claim(const ClaimQuery& query) = 0;
+  // Extends to lease_expires_ms the lease of every unfinished operation `owner` holds; returns
+  // them (an operation missing from the answer was taken over, or finished).
+  virtual StatusOr<std::vector<LeaseState>> RenewLeases(std::string_view owner,
+                                                        std::int64_t lease_expires_ms) = 0;
+  // Persists a cancel request for an unfinished operation. True when it is unfinished (the
+  // request is recorded, now or before), false when it is finished or unknown.
+  virtual StatusOr<bool> RequestCancel(std::string_view id) = 0;
+
+  // Reads see every committed write and never block writers.
   // The operation `id`, or nullopt. Without `with_result` the result bytes are left empty.
   virtual StatusOr<std::optional<OperationRecord>> Get(std::string_view id, bool with_result) = 0;
   virtual StatusOr<std::optional<KeyRecord>> FindKey(std::string_view principal, KeyKind kind,
                                                      std::string_view key) = 0;
   virtual StatusOr<ListPage> List(const ListQuery& query) = 0;
-  // Every operation not yet finished (NotStarted or Running), with its request.
-  virtual StatusOr<std::vector<OperationRecord>> LoadUnfinished() = 0;
   // How many operations are stored in each status (statuses with none are left out).
   virtual StatusOr<std::vector<std::pair<OperationStatus, std::int64_t>>> CountByStatus() = 0;
+
+  // Wake-ups from other writers of the same data: `wake` is called (from a thread of the
+  // store's) soon after another process requested a cancel or released work for anyone to
+  // claim. A hint only — callers still poll, so a lost wake-up only delays. Null stops them.
+  // The default (one process per store, as SQLite) never calls it.
+  virtual void SetWakeUp(std::function<void()> wake) { (void)wake; }
 };
 
 struct SqliteStoreOptions {
@@ -148,8 +223,24 @@ struct SqliteStoreOptions {
 StatusOr<std::shared_ptr<OperationStore>> OpenSqliteStore(const std::string& path,
                                                           SqliteStoreOptions options = {});
 
-// Opens a store from a URL: "sqlite:PATH" (or a bare path). "postgres://…" is recognised but
-// not built yet (kFailedPrecondition). kInvalidArgument for anything else.
+struct PostgresStoreOptions {
+  // Connections kept open (writes, claims and reads each borrow one).
+  int connections = 4;
+  // synchronous_commit for this store's transactions. Off = a server crash may lose the last
+  // commits (never corrupts). For tests and benchmarks that measure without fsync.
+  bool synchronous_commit = true;
+};
+
+// Connects to PostgreSQL (`conninfo`: a postgres:// or postgresql:// URL, or "host=… dbname=…"),
+// and creates or migrates lrod's schema under an advisory lock (replicas may start at once).
+StatusOr<std::shared_ptr<OperationStore>> OpenPostgresStore(const std::string& conninfo,
+                                                            PostgresStoreOptions options = {});
+
+// True when `url` names a PostgreSQL database (postgres://, postgresql:// or "key=value …").
+[[nodiscard]] bool IsPostgresUrl(std::string_view url);
+
+// Opens a store from a URL: "sqlite:PATH" (or a bare path), or a PostgreSQL one (see
+// IsPostgresUrl). kInvalidArgument for anything else. `fsync` off: see the store options.
 StatusOr<std::shared_ptr<OperationStore>> OpenStore(std::string_view url,
                                                     SqliteStoreOptions sqlite_options = {});
 

@@ -106,24 +106,34 @@ void GroupCommitter::CommitBatch(std::deque<Item>& batch) {
       owners.push_back(i);
     }
   }
-  std::vector<Status> outcome(batch.size());
+  std::vector<Status> statuses(batch.size());
+  std::vector<WriteOutcome> outcomes(batch.size());
   if (!writes.empty()) {
     const auto started = std::chrono::steady_clock::now();
-    Status status = store_->Commit(writes);
+    auto committed = store_->Commit(writes);
     if (observer_) {
-      observer_(writes.size(), std::chrono::steady_clock::now() - started, status.ok());
+      observer_(writes.size(), std::chrono::steady_clock::now() - started, committed.ok());
     }
-    if (!status.ok() && writes.size() > 1) {
+    if (committed.ok()) {
+      for (std::size_t i = 0; i < writes.size() && i < committed->size(); ++i) {
+        outcomes[owners[i]] = (*committed)[i];
+      }
+    } else if (writes.size() > 1) {
       // One bad write must not fail its neighbours: commit them one by one.
       for (std::size_t i = 0; i < writes.size(); ++i) {
-        outcome[owners[i]] = store_->Commit({writes[i]});
+        auto alone = store_->Commit({writes[i]});
+        if (alone.ok() && !alone->empty()) {
+          outcomes[owners[i]] = alone->front();
+        } else {
+          statuses[owners[i]] = alone.ok() ? Status() : alone.status();
+        }
       }
-    } else if (!status.ok()) {
-      outcome[owners[0]] = status;
+    } else {
+      statuses[owners[0]] = committed.status();
     }
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (batch[i].done) batch[i].done(outcome[i]);
+    if (batch[i].done) batch[i].done(statuses[i], outcomes[i]);
   }
 }
 

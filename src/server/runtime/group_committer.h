@@ -23,8 +23,9 @@ class GroupCommitter {
   // Runs on the writer thread just before the transaction: returns the write to make (taken
   // at that moment, so it holds the latest state), or nullopt for nothing.
   using Prepare = std::function<std::optional<StoreWrite>()>;
-  // Runs on the writer thread once the write is durable (OK) or failed. Must not block.
-  using Done = std::function<void(const Status& status)>;
+  // Runs on the writer thread once the transaction is durable (OK, with what became of the
+  // write: applied, or refused as a conflict) or failed. Must not block.
+  using Done = std::function<void(const Status& status, const WriteOutcome& outcome)>;
   // Told of each transaction: writes in it, time it took, outcome.
   using Observer =
       std::function<void(std::size_t writes, std::chrono::nanoseconds elapsed, bool ok)>;

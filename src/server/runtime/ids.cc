@@ -1,6 +1,7 @@
 #include "runtime/ids.h"
 
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -108,6 +109,12 @@ bool IsCanonicalUuid(std::string_view text) {
     }
   }
   return true;
+}
+
+std::string NewReplicaId() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  return std::string(host) + ":" + std::to_string(::getpid()) + ":" + NewRequestId().substr(0, 8);
 }
 
 }  // namespace lro::server::internal

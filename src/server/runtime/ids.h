@@ -10,6 +10,8 @@ namespace lro::server::internal {
 std::string NewOperationId();
 // A UUID-shaped id for a request: unique, cheap, not secret.
 std::string NewRequestId();
+// A replica's name in the store: host name, process id and random bits, e.g. "web-1:4242:9f3a…".
+std::string NewReplicaId();
 // True for a lower-case canonical UUID ("xxxxxxxx-xxxx-…", 36 characters).
 bool IsCanonicalUuid(std::string_view text);
 

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <utility>
 
-#include "lro/server/server.h"
+#include "lro/log.h"
 
 namespace lro::server::internal {
 

@@ -11,54 +11,10 @@
 #include "common/json_text.h"
 #include "common/time_text.h"
 #include "runtime/ids.h"
+#include "runtime/live_op.h"
+#include "runtime/request_codec.h"
 
 namespace lro::server::internal {
-
-// One operation known to this process. Lock order: LiveOp::mutex, then the committer's,
-// timers', executor's or keys' mutex; never the other way round.
-struct LiveOp {
-  // Immutable once shared.
-  std::string id;
-  std::string principal;
-  std::string type;
-  Route* route = nullptr;  // null for operations read back from the store
-  std::int64_t created_ms = 0;
-  std::string request;  // for re-runs (empty = cannot be re-run); moved into the insert
-  int retry_after_s = 1;
-  std::string key_map_key;       // the idempotency key reserved for it, if any
-  std::optional<KeyRecord> key;  // written with the insert
-
-  std::mutex mutex;
-  std::condition_variable wake;  // SleepFor waits here
-
-  // The latest decided state: equal to or ahead of `committed`.
-  OperationStatus status = OperationStatus::kNotStarted;
-  std::optional<int> percent;
-  std::int64_t updated_ms = 0;
-  std::optional<std::int64_t> expires_ms;
-  std::optional<ErrorInfo> error;
-  bool has_result = false;
-  std::shared_ptr<const ResultData> result;
-
-  bool cancel_requested = false;
-  bool dead = false;             // its insert failed: never visible
-  bool insert_prepared = false;  // later writes are UPDATEs
-  bool write_queued = false;
-  bool terminal_published = false;
-  // What readers see: published only after its write committed. Null until the insert did.
-  std::shared_ptr<const Snapshot> committed;
-  std::shared_ptr<const Snapshot> prepared;  // in the transaction being committed
-
-  // The creating request, waiting for its answer.
-  CreateCallback answer;
-  bool budget_expired = false;
-  TimerQueue::Id budget_timer = 0;
-
-  std::shared_ptr<Work> continuation;
-  TimerQueue::Id continuation_timer = 0;
-  TimerQueue::Id progress_timer = 0;
-  std::chrono::steady_clock::time_point progress_written_at{};
-};
 
 class OperationContext final : public WorkContext {
  public:
@@ -83,8 +39,6 @@ class OperationContext final : public WorkContext {
   std::shared_ptr<LiveOp> op_;
 };
 
-namespace {
-
 ErrorInfo CanceledError() {
   return ErrorInfo{
       "OperationCanceled", "The operation was canceled at the caller's request.", {}, false};
@@ -92,105 +46,23 @@ ErrorInfo CanceledError() {
 
 ErrorInfo InterruptedError() {
   return ErrorInfo{"OperationInterrupted",
-                   "The server stopped while this operation was running, and its work cannot be "
-                   "re-run safely, so it did not complete. Start it again if needed.",
+                   "The lrod replica running this operation was lost (it stopped, or lost its "
+                   "lease on the store), and its work cannot be re-run safely, so it did not "
+                   "complete. Start it again if needed.",
                    {},
                    false};
 }
 
-// Headers a re-run must not see (credentials) or has no use for (transport, idempotency).
-bool IsCredentialHeader(std::string_view name) {
-  static constexpr std::string_view kNames[] = {"authorization",
-                                                "proxy-authorization",
-                                                "cookie",
-                                                "api-key",
-                                                "x-api-key",
-                                                "host",
-                                                "content-length",
-                                                "connection",
-                                                "user-agent",
-                                                "accept",
-                                                "accept-encoding",
-                                                "keep-alive",
-                                                "idempotency-key",
-                                                "repeatability-request-id",
-                                                "repeatability-first-sent",
-                                                "operation-id",
-                                                "x-ms-client-request-id"};
-  for (auto candidate : kNames) {
-    if (candidate.size() == name.size() &&
-        std::equal(candidate.begin(), candidate.end(), name.begin(), [](char a, char b) {
-          return a == std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return true;
-    }
-  }
-  return false;
+ErrorInfo AttemptsExhaustedError(int attempts) {
+  return ErrorInfo{"OperationInterrupted",
+                   "The lrod replicas running this operation were lost " +
+                       std::to_string(attempts - 1) +
+                       " times; it is not started again. Start it again if needed.",
+                   {},
+                   false};
 }
 
-// The request a re-run replays, without credentials: {"method","path","query","body",
-// "headers":[[name,value],…]} (what DecodeRequest reads). Written directly, without a DOM: it is
-// built on the HTTP thread for every create of an idempotent route.
-std::string EncodeRequest(const Request& request) {
-  std::string out;
-  std::size_t size =
-      64 + request.method.size() + request.path.size() + request.query.size() + request.body.size();
-  for (const auto& header : request.headers) size += 8 + header.name.size() + header.value.size();
-  out.reserve(size + size / 8);
-  out += "{\"method\":";
-  AppendJsonString(out, request.method);
-  out += ",\"path\":";
-  AppendJsonString(out, request.path);
-  out += ",\"query\":";
-  AppendJsonString(out, request.query);
-  out += ",\"body\":";
-  AppendJsonString(out, request.body);
-  out += ",\"headers\":[";
-  bool first = true;
-  for (const auto& header : request.headers) {
-    if (IsCredentialHeader(header.name)) continue;
-    if (!first) out += ',';
-    first = false;
-    out += '[';
-    AppendJsonString(out, header.name);
-    out += ',';
-    AppendJsonString(out, header.value);
-    out += ']';
-  }
-  out += "]}";
-  return out;
-}
-
-std::optional<Request> DecodeRequest(std::string_view text) {
-  boost::system::error_code ec;
-  const auto value = boost::json::parse(text, ec);
-  if (ec || !value.is_object()) return std::nullopt;
-  const auto& object = value.get_object();
-  auto string_at = [&](std::string_view key) -> std::optional<std::string> {
-    const auto* field = object.if_contains(key);
-    if (field == nullptr || !field->is_string()) return std::nullopt;
-    return std::string(field->get_string());
-  };
-  auto method = string_at("method");
-  auto path = string_at("path");
-  if (!method || !path) return std::nullopt;
-  Request request;
-  request.method = std::move(*method);
-  request.path = std::move(*path);
-  request.query = string_at("query").value_or("");
-  request.body = string_at("body").value_or("");
-  if (const auto* headers = object.if_contains("headers"); headers && headers->is_array()) {
-    for (const auto& item : headers->get_array()) {
-      if (!item.is_array() || item.get_array().size() != 2 || !item.get_array()[0].is_string() ||
-          !item.get_array()[1].is_string()) {
-        continue;
-      }
-      request.headers.push_back({std::string(item.get_array()[0].get_string()),
-                                 std::string(item.get_array()[1].get_string())});
-    }
-  }
-  return request;
-}
+namespace {
 
 WorkResult InvokeWork(const Work& work, WorkContext& context) {
   try {
@@ -234,10 +106,12 @@ Status Runtime::Start() {
         if (!ok) metrics_.commit_failures.fetch_add(1, std::memory_order_relaxed);
         metrics_.commit_latency.Observe(elapsed);
       });
-  if (auto status = Recover(); !status.ok()) return status;
+  if (auto status = ClaimAtStart(); !status.ok()) return status;
   started_ = true;
   next_purge_ = std::chrono::steady_clock::now();
   janitor_timer_ = timers_->After(std::chrono::milliseconds(1000), [this] { Janitor(); });
+  LeaseTick();
+  store_->SetWakeUp([this] { WakeUp(); });
   return Status();
 }
 
@@ -245,6 +119,7 @@ void Runtime::Stop() {
   if (!executor_ || stopped_.exchange(true)) return;
   started_ = false;
   stopping_ = true;
+  store_->SetWakeUp(nullptr);  // joins the store's listener: nothing calls WakeUp after this
   // Wake work sleeping in SleepFor.
   std::vector<std::shared_ptr<LiveOp>> sleepers;
   {
@@ -261,6 +136,7 @@ void Runtime::Stop() {
     executor_->Stop(std::chrono::hours(24 * 365));
   }
   timers_->Stop();
+  ReleaseLeases();
   committer_->Stop();
   logger_.Log(LogLevel::kInfo, "operation runtime stopped",
               {{"unfinished", std::to_string(live_.load())}});
@@ -325,6 +201,7 @@ void Runtime::Create(Route& route, const Request& request, Work work, std::optio
   }
   op->answer = std::move(done);
   op->write_queued = true;
+  op->attempts = 1;
   {
     std::unique_lock lock(cache_mutex_);
     cache_.emplace(op->id, op);
@@ -333,7 +210,9 @@ void Runtime::Create(Route& route, const Request& request, Work work, std::optio
   live_.fetch_add(1, std::memory_order_relaxed);
 
   if (!committer_->Submit([this, op] { return PrepareWrite(op); },
-                          [this, op](const Status& status) { OnWriteDone(op, status); })) {
+                          [this, op](const Status& status, const WriteOutcome& outcome) {
+                            OnWriteDone(op, status, outcome);
+                          })) {
     Evict(op);
     live_.fetch_sub(1, std::memory_order_relaxed);
     if (!map_key.empty()) ReleaseKey(map_key);
@@ -360,72 +239,15 @@ void Runtime::Create(Route& route, const Request& request, Work work, std::optio
     }
   }
   auto shared_work = std::make_shared<Work>(std::move(work));
+  if (key) {
+    std::lock_guard lock(op->mutex);
+    if (!op->committed && !op->dead) {
+      op->start_after_insert = std::move(shared_work);
+      return;
+    }
+    if (op->dead) return;
+  }
   executor_->Submit(route.executor_class, [this, op, shared_work] { RunStep(op, shared_work); });
-}
-
-Runtime::KeyDecision Runtime::ReserveKey(const std::string& principal, const KeySpec& key) {
-  KeyDecision decision;
-  decision.map_key.reserve(principal.size() + key.key.size() + 4);
-  decision.map_key += principal;
-  decision.map_key += '\n';
-  decision.map_key += static_cast<char>('0' + static_cast<int>(key.kind));
-  decision.map_key += '\n';
-  decision.map_key += key.key;
-  const std::int64_t now = NowMs();
-  auto judge = [&](const KeyEntry& entry) {
-    if (entry.fingerprint != key.fingerprint) {
-      decision.state = KeyState::kConflict;
-    } else if (!entry.answered) {
-      decision.state = KeyState::kInFlight;
-    } else {
-      decision.state = KeyState::kReplay;
-      decision.operation_id = entry.operation_id;
-    }
-  };
-  {
-    std::lock_guard lock(keys_mutex_);
-    auto it = keys_.find(decision.map_key);
-    if (it != keys_.end() && it->second.expires_ms > now) {
-      it->second.touched = std::chrono::steady_clock::now();
-      judge(it->second);
-      return decision;
-    }
-  }
-  // Not in memory: the store knows keys of earlier runs and evicted ones.
-  auto stored = store_->FindKey(principal, key.kind, key.key);
-  std::lock_guard lock(keys_mutex_);
-  auto it = keys_.find(decision.map_key);
-  if (it != keys_.end() && it->second.expires_ms > now) {
-    judge(it->second);
-    return decision;
-  }
-  if (stored.ok() && *stored && (*stored)->expires_ms > now) {
-    KeyEntry entry{(*stored)->fingerprint, (*stored)->operation_id, true, (*stored)->expires_ms,
-                   std::chrono::steady_clock::now()};
-    judge(entry);
-    keys_[decision.map_key] = std::move(entry);
-    return decision;
-  }
-  keys_[decision.map_key] = KeyEntry{key.fingerprint,
-                                     {},
-                                     false,
-                                     now + config_.idempotency_window.count(),
-                                     std::chrono::steady_clock::now()};
-  decision.state = KeyState::kReserved;
-  return decision;
-}
-
-void Runtime::ReleaseKey(const std::string& map_key) {
-  std::lock_guard lock(keys_mutex_);
-  keys_.erase(map_key);
-}
-
-void Runtime::MarkKeyAnswered(const std::string& map_key) {
-  std::lock_guard lock(keys_mutex_);
-  if (auto it = keys_.find(map_key); it != keys_.end()) {
-    it->second.answered = true;
-    it->second.touched = std::chrono::steady_clock::now();
-  }
 }
 
 // ---- writes ------------------------------------------------------------------------------
@@ -434,7 +256,9 @@ void Runtime::RequestWriteLocked(const std::shared_ptr<LiveOp>& op) {
   if (op->write_queued || op->dead) return;
   op->write_queued = true;
   if (!committer_->Submit([this, op] { return PrepareWrite(op); },
-                          [this, op](const Status& status) { OnWriteDone(op, status); })) {
+                          [this, op](const Status& status, const WriteOutcome& outcome) {
+                            OnWriteDone(op, status, outcome);
+                          })) {
     op->write_queued = false;  // stopped: the operation stays as committed
   }
 }
@@ -445,8 +269,19 @@ std::optional<StoreWrite> Runtime::PrepareWrite(const std::shared_ptr<LiveOp>& o
   if (op->dead) return std::nullopt;
   StoreWrite write;
   write.kind = op->insert_prepared ? StoreWrite::Kind::kUpdate : StoreWrite::Kind::kInsert;
+  write.expected_version = op->version;
   OperationRecord& r = write.record;
   r.id = op->id;
+  r.owner = config_.replica_id;
+  r.lease_expires_ms = NowMs() + config_.lease.count();
+  r.next_run_ms = IsTerminal(op->status) ? std::nullopt : op->next_run_ms;
+  if (op->released && !IsTerminal(op->status)) {
+    // Handed over: any replica (this one restarted included) may claim it at once.
+    r.owner.clear();
+    r.lease_expires_ms.reset();
+    r.next_run_ms.reset();
+  }
+  r.attempts = op->attempts;
   r.status = op->status;
   r.percent_complete = op->percent;
   r.updated_ms = op->updated_ms;
@@ -503,10 +338,23 @@ void Runtime::TakeAnswerLocked(LiveOp& op, CreateCallback& answer, CreateOutcome
   if (!op.key_map_key.empty()) MarkKeyAnswered(op.key_map_key);
 }
 
-void Runtime::OnWriteDone(const std::shared_ptr<LiveOp>& op, const Status& status) {
+void Runtime::OnWriteDone(const std::shared_ptr<LiveOp>& op, const Status& status,
+                          const WriteOutcome& written) {
   CreateCallback answer;
   CreateOutcome outcome;
   bool newly_terminal = false;
+  if (status.ok() && written.kind == WriteOutcome::Kind::kKeyTaken && written.key_holder) {
+    AnswerFromKeyHolder(op, *written.key_holder);
+    return;
+  }
+  if (status.ok() && written.kind == WriteOutcome::Kind::kConflict) {
+    logger_.Log(LogLevel::kWarning,
+                "another replica took this operation over; its write here "
+                "was refused",
+                {{"operationId", op->id}});
+    Abandon(op);
+    return;
+  }
   if (!status.ok()) {
     bool was_insert = false;
     {
@@ -545,7 +393,14 @@ void Runtime::OnWriteDone(const std::shared_ptr<LiveOp>& op, const Status& statu
   {
     std::lock_guard lock(op->mutex);
     if (!op->prepared) return;  // nothing was written
+    op->version = written.version;
     op->committed = std::move(op->prepared);
+    if (op->start_after_insert && op->route != nullptr) {
+      executor_->Submit(
+          op->route->executor_class,
+          [this, op, work = std::move(op->start_after_insert)] { RunStep(op, work); });
+      op->start_after_insert.reset();
+    }
     if (IsTerminal(op->committed->status) && !op->terminal_published) {
       op->terminal_published = true;
       newly_terminal = true;
@@ -579,6 +434,7 @@ void Runtime::RunStep(const std::shared_ptr<LiveOp>& op, const std::shared_ptr<W
   {
     std::lock_guard lock(op->mutex);
     if (op->dead || IsTerminal(op->status) || stopping()) return;
+    op->next_run_ms.reset();
     if (op->status == OperationStatus::kNotStarted) {
       op->status = OperationStatus::kRunning;
       op->updated_ms = NowMs();
@@ -596,6 +452,8 @@ void Runtime::OnStepResult(const std::shared_ptr<LiveOp>& op, WorkResult result)
     case WorkResult::Kind::kContinue: {
       if (stopping()) return;  // kept for the next start
       const auto delay = op->cancel_requested ? std::chrono::milliseconds(0) : result.delay();
+      // Stored with the next write this operation makes anyway (progress, a heartbeat does not).
+      if (delay.count() > 0) op->next_run_ms = NowMs() + delay.count();
       op->continuation = result.next();
       op->continuation_timer = timers_->After(delay, [this, op] {
         std::shared_ptr<Work> next;
@@ -782,30 +640,64 @@ StatusOr<std::shared_ptr<const Snapshot>> Runtime::Cancel(std::string_view id,
   const std::shared_ptr<const Snapshot> none;
   if (!IsCanonicalUuid(id)) return none;
   auto op = Lookup(id);
-  if (!op) return Find(id, principal, false);  // finished long ago, or unknown
   std::shared_ptr<const Snapshot> snapshot;
+  bool local = false;
+  bool persist = false;
   TimerQueue::Id wake = 0;
-  {
+  if (op) {
     std::lock_guard lock(op->mutex);
     snapshot = op->committed;
     if (!snapshot || op->principal != principal || Expired(*snapshot)) return none;
-    if (!IsTerminal(op->status) && !op->cancel_requested) {
-      op->cancel_requested = true;
-      op->wake.notify_all();
-      if (op->status == OperationStatus::kNotStarted) {
-        // Its work has not started: it never will.
-        FinishLocked(*op, OperationStatus::kCanceled, CanceledError(), nullptr);
-        RequestWriteLocked(op);
-      } else {
-        wake = op->continuation_timer;
-      }
-      if (logger_.Enabled(LogLevel::kDebug)) {
-        logger_.Log(LogLevel::kDebug, "cancel requested", {{"operationId", op->id}});
+    if (!op->dead && (IsTerminal(op->status) || op->route != nullptr)) {
+      local = true;  // running here, or finished
+      if (!IsTerminal(op->status) && !op->cancel_requested) {
+        wake = RequestCancelLocked(op);
+        // Persisted too: should this replica die, whoever takes the operation over cancels it.
+        persist = !IsTerminal(op->status);
       }
     }
   }
+  if (!local) {
+    // Running on another replica (or not known here): the request goes through the store, and
+    // its owner honours it at its next heartbeat.
+    auto found = Find(id, principal, false);
+    if (!found.ok() || !*found) return found;
+    snapshot = *found;
+    if (!IsTerminal(snapshot->status)) {
+      auto recorded = store_->RequestCancel(id);
+      if (!recorded.ok()) return recorded.status();
+      if (logger_.Enabled(LogLevel::kDebug)) {
+        logger_.Log(LogLevel::kDebug, "cancel requested for a peer's operation",
+                    {{"operationId", std::string(id)}});
+      }
+    }
+    return snapshot;
+  }
   if (wake != 0) timers_->RunNow(wake);
+  if (persist) {
+    if (auto recorded = store_->RequestCancel(id); !recorded.ok()) {
+      logger_.Log(LogLevel::kWarning, "could not store a cancel request",
+                  {{"operationId", std::string(id)}, {"error", recorded.status().message()}});
+    }
+  }
   return snapshot;
+}
+
+TimerQueue::Id Runtime::RequestCancelLocked(const std::shared_ptr<LiveOp>& op) {
+  op->cancel_requested = true;
+  op->wake.notify_all();
+  TimerQueue::Id wake = 0;
+  if (op->status == OperationStatus::kNotStarted) {
+    // Its work has not started: it never will.
+    FinishLocked(*op, OperationStatus::kCanceled, CanceledError(), nullptr);
+    RequestWriteLocked(op);
+  } else {
+    wake = op->continuation_timer;
+  }
+  if (logger_.Enabled(LogLevel::kDebug)) {
+    logger_.Log(LogLevel::kDebug, "cancel requested", {{"operationId", op->id}});
+  }
+  return wake;
 }
 
 StatusOr<ListPage> Runtime::List(ListQuery query) {
@@ -814,74 +706,6 @@ StatusOr<ListPage> Runtime::List(ListQuery query) {
 }
 
 // ---- recovery and retention --------------------------------------------------------------
-
-Status Runtime::Recover() {
-  auto records = store_->LoadUnfinished();
-  if (!records.ok()) return records.status();
-  std::size_t rerun = 0;
-  std::size_t failed = 0;
-  for (auto& record : *records) {
-    auto op = std::make_shared<LiveOp>();
-    op->id = record.id;
-    op->principal = record.principal;
-    op->type = record.type;
-    op->created_ms = record.created_ms;
-    op->request = record.request;
-    op->status = record.status;
-    op->percent = record.percent_complete;
-    op->updated_ms = record.updated_ms;
-    op->insert_prepared = true;
-    op->route = router_.ByType(record.type);
-    op->retry_after_s = RetryAfterFor(record.type);
-    auto snapshot = SnapshotFromRecord(record);
-    op->committed = snapshot;
-    {
-      std::unique_lock lock(cache_mutex_);
-      cache_[op->id] = op;
-    }
-    live_.fetch_add(1, std::memory_order_relaxed);
-
-    std::shared_ptr<Work> work;
-    if (op->route != nullptr && op->route->options.idempotent && !record.request.empty()) {
-      if (auto request = DecodeRequest(record.request)) {
-        auto match = router_.Find(request->method, request->path);
-        if (match.kind == Router::MatchKind::kFound && match.route == op->route) {
-          request->params = std::move(match.params);
-          request->principal = record.principal;
-          request->request_id = NewRequestId();
-          try {
-            Reply reply = op->route->handler(*request);
-            if (reply.kind() == Reply::Kind::kStart && reply.work()) {
-              work = std::make_shared<Work>(reply.work());
-            }
-          } catch (...) {
-            work.reset();
-          }
-        }
-      }
-    }
-    if (work) {
-      ++rerun;
-      logger_.Log(LogLevel::kInfo, "re-running an interrupted operation",
-                  {{"operationId", op->id}, {"type", op->type}});
-      executor_->Submit(op->route->executor_class, [this, op, work] { RunStep(op, work); });
-    } else {
-      ++failed;
-      logger_.Log(LogLevel::kWarning, "failing an interrupted operation that cannot be re-run",
-                  {{"operationId", op->id}, {"type", op->type}});
-      std::lock_guard lock(op->mutex);
-      FinishLocked(*op, OperationStatus::kFailed, InterruptedError(), nullptr);
-      RequestWriteLocked(op);
-    }
-  }
-  metrics_.operations_recovered_rerun.fetch_add(rerun, std::memory_order_relaxed);
-  metrics_.operations_recovered_failed.fetch_add(failed, std::memory_order_relaxed);
-  if (!records->empty()) {
-    logger_.Log(LogLevel::kInfo, "recovered unfinished operations",
-                {{"rerun", std::to_string(rerun)}, {"failed", std::to_string(failed)}});
-  }
-  return Status();
-}
 
 std::size_t Runtime::PurgeExpired() {
   std::size_t total = 0;

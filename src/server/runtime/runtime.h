@@ -51,6 +51,16 @@ struct RuntimeConfig {
   std::chrono::milliseconds hot_period = std::chrono::seconds(60);
   std::size_t hot_limit = 100'000;
   std::size_t max_batch = 4096;
+
+  // Leases (see docs/operations.md). This replica's name in the store: a stable one lets a
+  // restarted replica take its own work back at once; two live replicas must never share one.
+  std::string replica_id = "lrod";
+  // How long a claim holds without renewal; renewed every lease / 3.
+  std::chrono::milliseconds lease{10'000};
+  // How often the store is asked for runnable work (expired leases, parked steps now due).
+  std::chrono::milliseconds claim_interval{1000};
+  // Starts of one operation's work (the first run and each takeover) before a takeover fails it.
+  int max_attempts = 3;
 };
 
 enum class CreateKind {
@@ -145,7 +155,8 @@ class Runtime {
   // Writes: every change goes through these; at most one queued write per operation.
   void RequestWriteLocked(const std::shared_ptr<LiveOp>& op);
   std::optional<StoreWrite> PrepareWrite(const std::shared_ptr<LiveOp>& op);
-  void OnWriteDone(const std::shared_ptr<LiveOp>& op, const Status& status);
+  void OnWriteDone(const std::shared_ptr<LiveOp>& op, const Status& status,
+                   const WriteOutcome& outcome);
   void TakeAnswerLocked(LiveOp& op, CreateCallback& answer, CreateOutcome& outcome);
 
   // Work.
@@ -155,7 +166,25 @@ class Runtime {
                     std::shared_ptr<const ResultData> result);
   void ReportProgress(const std::shared_ptr<LiveOp>& op, int percent);
 
-  Status Recover();
+  // Leases and takeover (runtime/leases.cc). Claim and Heartbeat run on the writer thread,
+  // between two transactions, so no write of this replica is in flight meanwhile.
+  Status ClaimAtStart();
+  Status ClaimOnWriter(OperationStore& store, bool reclaim_own, std::size_t& claimed);
+  void Adopt(const OperationRecord& record, std::size_t& rerun, std::size_t& failed);
+  void HeartbeatOnWriter(OperationStore& store);
+  void LeaseTick();
+  // A peer's notification (a cancel request, released work): renew and claim now.
+  void WakeUp();
+  // At a graceful stop: writes every unfinished operation run here without owner, so that a
+  // peer claims it at once rather than when its lease expires.
+  void ReleaseLeases();
+  // This replica lost `op` (its lease was taken over): stop its work, forget it.
+  void Abandon(const std::shared_ptr<LiveOp>& op);
+  // The key of `op`'s insert was held by another operation: answer its creator from that one.
+  void AnswerFromKeyHolder(const std::shared_ptr<LiveOp>& op, const KeyRecord& holder);
+  // Marks `op` cancel-requested; returns the continuation timer to run now (0 for none).
+  TimerQueue::Id RequestCancelLocked(const std::shared_ptr<LiveOp>& op);
+
   void Janitor();
 
   RuntimeConfig config_;
@@ -188,6 +217,9 @@ class Runtime {
 
   std::chrono::steady_clock::time_point next_purge_;
   TimerQueue::Id janitor_timer_ = 0;
+  std::int64_t next_heartbeat_ms_ = 0;  // writer thread only
+  std::atomic<bool> claim_again_{false};
+  std::atomic<bool> wake_pending_{false};
 };
 
 }  // namespace lro::server::internal

@@ -6,7 +6,8 @@
 #include <optional>
 #include <string>
 
-#include "lro/server/server.h"
+#include "lro/server/error.h"
+#include "lro/server/mode.h"
 #include "lro/server/store.h"
 
 namespace lro::server::internal {

@@ -19,31 +19,38 @@
 namespace lro::server {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // Rows are clustered by insertion order (seq), not by the random public id: a batch of
 // creates appends to the same few pages instead of dirtying one random page each, which is
 // what a group commit writes and fsyncs. The id is found through its own (small) index.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS operations (
-  seq         INTEGER PRIMARY KEY,
-  id          TEXT NOT NULL UNIQUE,
-  principal   TEXT NOT NULL,
-  type        TEXT NOT NULL,
-  status      INTEGER NOT NULL,
-  percent     INTEGER,
-  created_ms  INTEGER NOT NULL,
-  updated_ms  INTEGER NOT NULL,
-  expires_ms  INTEGER,
-  error       TEXT,
-  result_type TEXT,
-  result      BLOB,
-  request     TEXT
+  seq              INTEGER PRIMARY KEY,
+  id               TEXT NOT NULL UNIQUE,
+  principal        TEXT NOT NULL,
+  type             TEXT NOT NULL,
+  status           INTEGER NOT NULL,
+  percent          INTEGER,
+  created_ms       INTEGER NOT NULL,
+  updated_ms       INTEGER NOT NULL,
+  expires_ms       INTEGER,
+  error            TEXT,
+  result_type      TEXT,
+  result           BLOB,
+  request          TEXT,
+  version          INTEGER NOT NULL DEFAULT 1,
+  owner            TEXT NOT NULL DEFAULT '',
+  lease_expires_ms INTEGER,
+  cancel_requested INTEGER NOT NULL DEFAULT 0,
+  next_run_ms      INTEGER,
+  attempts         INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS operations_by_principal ON operations (principal, created_ms, id);
 CREATE INDEX IF NOT EXISTS operations_by_expiry ON operations (expires_ms)
   WHERE expires_ms IS NOT NULL;
 CREATE INDEX IF NOT EXISTS operations_unfinished ON operations (status) WHERE status < 2;
+CREATE INDEX IF NOT EXISTS operations_owned ON operations (owner) WHERE status < 2;
 CREATE TABLE IF NOT EXISTS operation_keys (
   principal    TEXT NOT NULL,
   kind         INTEGER NOT NULL,
@@ -56,10 +63,22 @@ CREATE TABLE IF NOT EXISTS operation_keys (
 CREATE INDEX IF NOT EXISTS operation_keys_by_expiry ON operation_keys (expires_ms);
 )sql";
 
-// Columns of every operation SELECT, in OperationRecord order.
+// Schema 1 (before leases) to 2. Its unfinished operations get no owner: claimable at once.
+constexpr const char* kMigrate1To2 = R"sql(
+ALTER TABLE operations ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE operations ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE operations ADD COLUMN lease_expires_ms INTEGER;
+ALTER TABLE operations ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE operations ADD COLUMN next_run_ms INTEGER;
+ALTER TABLE operations ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+)sql";
+
+// Columns of every operation SELECT, in OperationRecord order (result and request follow
+// when asked for).
 #define LRO_OP_COLUMNS                                                                \
   "id, principal, type, status, percent, created_ms, updated_ms, expires_ms, error, " \
-  "result_type"
+  "result_type, version, owner, lease_expires_ms, cancel_requested, next_run_ms, attempts"
+constexpr int kOpColumns = 16;
 
 Status SqliteError(sqlite3* db, std::string_view what) {
   std::string message = "sqlite: ";
@@ -163,7 +182,7 @@ StatusOr<sqlite3*> OpenConnection(const std::string& path, bool read_only,
   return db;
 }
 
-// Reads the columns of LRO_OP_COLUMNS (and, when present, result at 10 and request at 11).
+// Reads the columns of LRO_OP_COLUMNS (and, when present, result then request after them).
 OperationRecord ReadOperation(Statement& s, bool with_result, bool with_request) {
   OperationRecord record;
   record.id = s.Text(0);
@@ -181,8 +200,14 @@ OperationRecord ReadOperation(Statement& s, bool with_result, bool with_request)
   }
   record.has_result = !s.IsNull(9);
   if (record.has_result) record.result_content_type = s.Text(9);
-  if (with_result && record.has_result) record.result = s.Blob(10);
-  if (with_request) record.request = s.Text(with_result ? 11 : 10);
+  record.version = s.Int(10);
+  record.owner = s.Text(11);
+  if (!s.IsNull(12)) record.lease_expires_ms = s.Int(12);
+  record.cancel_requested = s.Int(13) != 0;
+  if (!s.IsNull(14)) record.next_run_ms = s.Int(14);
+  record.attempts = static_cast<int>(s.Int(15));
+  if (with_result && record.has_result) record.result = s.Blob(kOpColumns);
+  if (with_request) record.request = s.Text(with_result ? kOpColumns + 1 : kOpColumns);
   return record;
 }
 
@@ -192,7 +217,6 @@ struct ReadConnection {
   Statement get_without_result;
   Statement find_key;
   Statement list;
-  Statement unfinished;
   Statement count;
 
   ReadConnection() = default;
@@ -216,7 +240,6 @@ struct ReadConnection {
                   "AND (expires_ms IS NULL OR expires_ms > ?4) "
                   "AND (created_ms > ?5 OR (created_ms = ?5 AND id > ?6)) "
                   "ORDER BY created_ms, id LIMIT ?7");
-    prepare(unfinished, "SELECT " LRO_OP_COLUMNS ", request FROM operations WHERE status < 2");
     prepare(count, "SELECT status, count(*) FROM operations GROUP BY status");
     return status;
   }
@@ -232,7 +255,12 @@ class SqliteStore final : public OperationStore {
     readers_.clear();
     insert_op_.reset();
     update_op_.reset();
-    upsert_key_.reset();
+    insert_key_.reset();
+    drop_expired_key_.reset();
+    find_key_.reset();
+    claim_.reset();
+    renew_.reset();
+    cancel_.reset();
     begin_.reset();
     commit_.reset();
     rollback_.reset();
@@ -271,14 +299,33 @@ class SqliteStore final : public OperationStore {
          std::initializer_list<std::pair<std::unique_ptr<Statement>*, const char*>>{
              {&insert_op_,
               "INSERT INTO operations (id, principal, type, status, percent, created_ms, "
-              "updated_ms, expires_ms, error, result_type, result, request) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
+              "updated_ms, expires_ms, error, result_type, result, request, version, owner, "
+              "lease_expires_ms, next_run_ms, attempts) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1, ?13, ?14, ?15, ?16)"},
              {&update_op_,
               "UPDATE operations SET status = ?2, percent = ?3, updated_ms = ?4, "
-              "expires_ms = ?5, error = ?6, result_type = ?7, result = ?8 WHERE id = ?1"},
-             {&upsert_key_,
-              "INSERT OR REPLACE INTO operation_keys (principal, kind, key, fingerprint, "
+              "expires_ms = ?5, error = ?6, result_type = ?7, result = ?8, owner = ?10, "
+              "lease_expires_ms = ?11, next_run_ms = ?12, version = version + 1 "
+              "WHERE id = ?1 AND version = ?9 RETURNING version"},
+             {&insert_key_,
+              "INSERT OR IGNORE INTO operation_keys (principal, kind, key, fingerprint, "
               "operation_id, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+             {&drop_expired_key_,
+              "DELETE FROM operation_keys WHERE principal = ?1 AND kind = ?2 AND key = ?3 "
+              "AND expires_ms <= ?4"},
+             {&find_key_,
+              "SELECT fingerprint, operation_id, expires_ms FROM operation_keys "
+              "WHERE principal = ?1 AND kind = ?2 AND key = ?3"},
+             {&claim_,
+              "UPDATE operations SET owner = ?1, lease_expires_ms = ?2 + ?3, "
+              "version = version + 1, attempts = attempts + 1 WHERE seq IN (SELECT seq FROM "
+              "operations WHERE status < 2 AND ((((owner = '' OR lease_expires_ms IS NULL OR "
+              "lease_expires_ms <= ?2) AND (next_run_ms IS NULL OR next_run_ms <= ?2))) OR "
+              "(?5 AND owner = ?1)) ORDER BY seq LIMIT ?4) RETURNING " LRO_OP_COLUMNS ", request"},
+             {&renew_,
+              "UPDATE operations SET lease_expires_ms = ?2 WHERE owner = ?1 AND status < 2 "
+              "RETURNING id, version, cancel_requested"},
+             {&cancel_, "UPDATE operations SET cancel_requested = 1 WHERE id = ?1 AND status < 2"},
              {&begin_, "BEGIN IMMEDIATE"},
              {&commit_, "COMMIT"},
              {&rollback_, "ROLLBACK"},
@@ -306,11 +353,15 @@ class SqliteStore final : public OperationStore {
     return Status();
   }
 
-  Status Commit(const std::vector<StoreWrite>& writes) override {
-    if (writes.empty()) return Status();
+  StatusOr<std::vector<WriteOutcome>> Commit(const std::vector<StoreWrite>& writes) override {
+    std::vector<WriteOutcome> outcomes(writes.size());
+    if (writes.empty()) return outcomes;
+    std::lock_guard lock(writer_mutex_);
     if (auto status = Step(*begin_, "begin"); !status.ok()) return status;
-    for (const auto& write : writes) {
-      Status status = write.kind == StoreWrite::Kind::kInsert ? Insert(write) : Update(write);
+    for (std::size_t i = 0; i < writes.size(); ++i) {
+      const StoreWrite& write = writes[i];
+      Status status = write.kind == StoreWrite::Kind::kInsert ? Insert(write, outcomes[i])
+                                                              : Update(write, outcomes[i]);
       if (!status.ok()) {
         (void)Step(*rollback_, "rollback");
         return status;
@@ -320,10 +371,80 @@ class SqliteStore final : public OperationStore {
       if (!sqlite3_get_autocommit(writer_)) (void)Step(*rollback_, "rollback");
       return status;
     }
-    return Status();
+    return outcomes;
+  }
+
+  StatusOr<std::vector<OperationRecord>> Claim(const ClaimQuery& query) override {
+    std::lock_guard lock(writer_mutex_);
+    std::vector<OperationRecord> claimed;
+    if (auto status = Step(*begin_, "begin"); !status.ok()) return status;
+    {
+      Statement& s = *claim_;
+      ResetGuard guard(s);
+      s.Bind(1, query.owner);
+      s.Bind(2, query.now_ms);
+      s.Bind(3, query.lease_ms);
+      s.Bind(4, static_cast<std::int64_t>(std::min<std::size_t>(query.limit, 1'000'000)));
+      s.Bind(5, static_cast<std::int64_t>(query.reclaim_own ? 1 : 0));
+      for (;;) {
+        const int rc = sqlite3_step(s.get());
+        if (rc == SQLITE_DONE) break;
+        if (rc != SQLITE_ROW) {
+          Status status = SqliteError(writer_, "claim");
+          s.Reset();
+          (void)Step(*rollback_, "rollback");
+          return status;
+        }
+        claimed.push_back(ReadOperation(s, false, true));
+      }
+    }
+    if (auto status = Step(*commit_, "commit"); !status.ok()) {
+      if (!sqlite3_get_autocommit(writer_)) (void)Step(*rollback_, "rollback");
+      return status;
+    }
+    return claimed;
+  }
+
+  StatusOr<std::vector<LeaseState>> RenewLeases(std::string_view owner,
+                                                std::int64_t lease_expires_ms) override {
+    std::lock_guard lock(writer_mutex_);
+    std::vector<LeaseState> renewed;
+    if (auto status = Step(*begin_, "begin"); !status.ok()) return status;
+    {
+      Statement& s = *renew_;
+      ResetGuard guard(s);
+      s.Bind(1, owner);
+      s.Bind(2, lease_expires_ms);
+      for (;;) {
+        const int rc = sqlite3_step(s.get());
+        if (rc == SQLITE_DONE) break;
+        if (rc != SQLITE_ROW) {
+          Status status = SqliteError(writer_, "renew leases");
+          s.Reset();
+          (void)Step(*rollback_, "rollback");
+          return status;
+        }
+        renewed.push_back(LeaseState{s.Text(0), s.Int(1), s.Int(2) != 0});
+      }
+    }
+    if (auto status = Step(*commit_, "commit"); !status.ok()) {
+      if (!sqlite3_get_autocommit(writer_)) (void)Step(*rollback_, "rollback");
+      return status;
+    }
+    return renewed;
+  }
+
+  StatusOr<bool> RequestCancel(std::string_view id) override {
+    std::lock_guard lock(writer_mutex_);
+    Statement& s = *cancel_;
+    ResetGuard guard(s);
+    s.Bind(1, id);
+    if (sqlite3_step(s.get()) != SQLITE_DONE) return SqliteError(writer_, "request cancel");
+    return sqlite3_changes(writer_) > 0;
   }
 
   StatusOr<std::size_t> PurgeExpired(std::int64_t now_ms, std::size_t limit) override {
+    std::lock_guard lock(writer_mutex_);
     const auto bounded = static_cast<std::int64_t>(
         std::min<std::size_t>(limit, static_cast<std::size_t>(std::numeric_limits<int>::max())));
     if (auto status = Step(*begin_, "begin"); !status.ok()) return status;
@@ -409,20 +530,6 @@ class SqliteStore final : public OperationStore {
     return page;
   }
 
-  StatusOr<std::vector<OperationRecord>> LoadUnfinished() override {
-    Borrowed reader(*this);
-    Statement& s = reader->unfinished;
-    ResetGuard guard(s);
-    std::vector<OperationRecord> records;
-    for (;;) {
-      const int rc = sqlite3_step(s.get());
-      if (rc == SQLITE_DONE) break;
-      if (rc != SQLITE_ROW) return SqliteError(reader->db, "load unfinished");
-      records.push_back(ReadOperation(s, false, true));
-    }
-    return records;
-  }
-
   StatusOr<std::vector<std::pair<OperationStatus, std::int64_t>>> CountByStatus() override {
     Borrowed reader(*this);
     Statement& s = reader->count;
@@ -476,6 +583,7 @@ class SqliteStore final : public OperationStore {
                         std::to_string(current) + ")");
     }
     std::string script = "BEGIN; ";
+    if (current == 1) script += kMigrate1To2;
     script += kSchema;
     script += "PRAGMA user_version=" + std::to_string(kSchemaVersion) + "; COMMIT;";
     return Exec(writer_, script.c_str());
@@ -488,8 +596,43 @@ class SqliteStore final : public OperationStore {
     return Status();
   }
 
-  Status Insert(const StoreWrite& write) {
+  Status Insert(const StoreWrite& write, WriteOutcome& outcome) {
     const OperationRecord& r = write.record;
+    if (write.key) {
+      const KeyRecord& k = *write.key;
+      {
+        Statement& ds = *drop_expired_key_;
+        ResetGuard guard(ds);
+        ds.Bind(1, k.principal);
+        ds.Bind(2, static_cast<std::int64_t>(k.kind));
+        ds.Bind(3, k.key);
+        ds.Bind(4, r.created_ms);
+        if (sqlite3_step(ds.get()) != SQLITE_DONE) return SqliteError(writer_, "expire key");
+      }
+      {
+        Statement& ks = *insert_key_;
+        ResetGuard guard(ks);
+        ks.Bind(1, k.principal);
+        ks.Bind(2, static_cast<std::int64_t>(k.kind));
+        ks.Bind(3, k.key);
+        ks.Bind(4, k.fingerprint);
+        ks.Bind(5, k.operation_id);
+        ks.Bind(6, k.expires_ms);
+        if (sqlite3_step(ks.get()) != SQLITE_DONE) return SqliteError(writer_, "insert key");
+      }
+      if (sqlite3_changes(writer_) == 0) {
+        Statement& fs = *find_key_;
+        ResetGuard guard(fs);
+        fs.Bind(1, k.principal);
+        fs.Bind(2, static_cast<std::int64_t>(k.kind));
+        fs.Bind(3, k.key);
+        if (sqlite3_step(fs.get()) != SQLITE_ROW) return SqliteError(writer_, "find key");
+        outcome.kind = WriteOutcome::Kind::kKeyTaken;
+        outcome.key_holder =
+            KeyRecord{k.principal, k.kind, k.key, fs.Text(0), fs.Text(1), fs.Int(2)};
+        return Status();
+      }
+    }
     Statement& s = *insert_op_;
     std::string error_json = r.error ? internal::ErrorToJson(*r.error) : std::string();
     {
@@ -523,24 +666,17 @@ class SqliteStore final : public OperationStore {
       } else {
         s.Bind(12, r.request);
       }
+      s.Bind(13, r.owner);
+      BindOptional(s, 14, r.lease_expires_ms);
+      BindOptional(s, 15, r.next_run_ms);
+      s.Bind(16, static_cast<std::int64_t>(std::max(1, r.attempts)));
       if (sqlite3_step(s.get()) != SQLITE_DONE) return SqliteError(writer_, "insert operation");
     }
-    if (write.key) {
-      const KeyRecord& k = *write.key;
-      Statement& ks = *upsert_key_;
-      ResetGuard guard(ks);
-      ks.Bind(1, k.principal);
-      ks.Bind(2, static_cast<std::int64_t>(k.kind));
-      ks.Bind(3, k.key);
-      ks.Bind(4, k.fingerprint);
-      ks.Bind(5, k.operation_id);
-      ks.Bind(6, k.expires_ms);
-      if (sqlite3_step(ks.get()) != SQLITE_DONE) return SqliteError(writer_, "insert key");
-    }
+    outcome.version = 1;
     return Status();
   }
 
-  Status Update(const StoreWrite& write) {
+  Status Update(const StoreWrite& write, WriteOutcome& outcome) {
     const OperationRecord& r = write.record;
     Statement& s = *update_op_;
     std::string error_json = r.error ? internal::ErrorToJson(*r.error) : std::string();
@@ -566,8 +702,28 @@ class SqliteStore final : public OperationStore {
       s.BindNull(7);
       s.BindNull(8);
     }
-    if (sqlite3_step(s.get()) != SQLITE_DONE) return SqliteError(writer_, "update operation");
+    s.Bind(9, write.expected_version);
+    s.Bind(10, r.owner);
+    BindOptional(s, 11, r.lease_expires_ms);
+    BindOptional(s, 12, r.next_run_ms);
+    const int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_ROW) {
+      outcome.version = s.Int(0);
+      if (sqlite3_step(s.get()) != SQLITE_DONE) return SqliteError(writer_, "update operation");
+    } else if (rc == SQLITE_DONE) {
+      outcome.kind = WriteOutcome::Kind::kConflict;
+    } else {
+      return SqliteError(writer_, "update operation");
+    }
     return Status();
+  }
+
+  static void BindOptional(Statement& s, int index, const std::optional<std::int64_t>& value) {
+    if (value) {
+      s.Bind(index, *value);
+    } else {
+      s.BindNull(index);
+    }
   }
 
   static void BindOptionalInt(Statement& s, int index, const std::optional<int>& value) {
@@ -579,8 +735,9 @@ class SqliteStore final : public OperationStore {
   }
 
   sqlite3* writer_ = nullptr;
-  std::unique_ptr<Statement> insert_op_, update_op_, upsert_key_, begin_, commit_, rollback_,
-      purge_ops_, purge_keys_;
+  std::mutex writer_mutex_;  // the writer connection is used by one call at a time
+  std::unique_ptr<Statement> insert_op_, update_op_, insert_key_, drop_expired_key_, find_key_,
+      claim_, renew_, cancel_, begin_, commit_, rollback_, purge_ops_, purge_keys_;
 
   std::vector<sqlite3*> reader_dbs_;
   std::vector<std::unique_ptr<ReadConnection>> readers_;
@@ -596,42 +753,6 @@ StatusOr<std::shared_ptr<OperationStore>> OpenSqliteStore(const std::string& pat
   auto store = std::make_shared<SqliteStore>();
   if (auto status = store->Open(path, options); !status.ok()) return status;
   return std::shared_ptr<OperationStore>(std::move(store));
-}
-
-namespace {
-
-// True when `text` starts like a URL: a letter, then letters, digits, '+', '-' or '.', then ':'.
-// A plain path ("ops.db", "./a:b", "/var/lib/lrod.db") does not.
-bool LooksLikeScheme(std::string_view text) {
-  const auto is_alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
-  if (text.empty() || !is_alpha(text.front())) return false;
-  for (char c : text.substr(1)) {
-    if (c == ':') return true;
-    if (!is_alpha(c) && !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.') return false;
-  }
-  return false;
-}
-
-}  // namespace
-
-StatusOr<std::shared_ptr<OperationStore>> OpenStore(std::string_view url,
-                                                    SqliteStoreOptions sqlite_options) {
-  if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-    return Status(StatusCode::kFailedPrecondition,
-                  "the PostgreSQL store is not built yet; use sqlite:PATH");
-  }
-  std::string_view path = url;
-  if (path.starts_with("sqlite://")) {
-    path.remove_prefix(9);
-  } else if (path.starts_with("sqlite:")) {
-    path.remove_prefix(7);
-  } else if (LooksLikeScheme(path)) {
-    // "sqlit:ops.db" is a typo, not a file name to create.
-    return Status(StatusCode::kInvalidArgument,
-                  "unknown store URL scheme (expected sqlite:PATH): " + std::string(url));
-  }
-  if (path.empty()) return Status(StatusCode::kInvalidArgument, "sqlite: empty path");
-  return OpenSqliteStore(std::string(path), sqlite_options);
 }
 
 }  // namespace lro::server
