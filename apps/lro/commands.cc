@@ -43,6 +43,7 @@ class Session {
         client_(MakeClientOptions()) {
     operation_options_.mode = common_.mode;
     operation_options_.final_state_via = common_.final_state_via;
+    operation_options_.add_repeatability_headers = !args.start.no_idempotency_key;
     if (common_.timeout_seconds) {
       deadline_ = std::chrono::steady_clock::now() + FromSeconds(*common_.timeout_seconds);
       interrupt_.SetDeadline(deadline_);

@@ -51,6 +51,10 @@ class Client {
   StatusOr<AsyncOperation> ResumeAsync(std::string_view resume_token, Completion done = {},
                                        const OperationOptions& options = {},
                                        ProgressCallback progress = {});
+  // As Watch, on the engine; polling starts at once.
+  StatusOr<AsyncOperation> WatchAsync(std::string_view monitor_url, Completion done = {},
+                                      const OperationOptions& options = {},
+                                      ProgressCallback progress = {});
 
  private:
   struct Shared;

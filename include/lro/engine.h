@@ -57,6 +57,19 @@ class AsyncOperation {
   [[nodiscard]] StatusOr<std::string> ResumeToken() const;
   // A future for the outcome; may be taken any number of times.
   [[nodiscard]] std::shared_future<StatusOr<Result>> Future() const;
+  // Runs `continuation` with the outcome when the operation ends, on the engine thread (after
+  // the completion given at start and earlier continuations); at once on this thread when it
+  // has already ended. Must not block. Any number may be added.
+  void Then(Completion continuation) const;
+  // Adds a callback run on the engine thread after every answer that changed the state (as
+  // the `progress` given at start). Must not block.
+  void OnProgress(std::function<void(const OperationState& state)> callback) const;
+
+  // Who the operation is, as Poller::OperationId, MonitorUrl and PollingModeName; empty when
+  // not known yet.
+  [[nodiscard]] std::string OperationId() const;
+  [[nodiscard]] std::string MonitorUrl() const;
+  [[nodiscard]] std::string PollingModeName() const;
 
  private:
   friend class Client;

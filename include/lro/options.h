@@ -69,6 +69,7 @@ enum class PollingMode {
   kFabric,               // Fabric status monitor (Location / x-ms-operation-id)
   kLocation,             // ARM Location polling
   kBody,                 // provisioningState on the original URL (PUT/PATCH)
+  kGoogle,               // Google Operation resource (AIP-151): name + done
 };
 
 // Where the result of a POST lives (OpenAPI x-ms-long-running-operation-options, SPEC §5).
@@ -83,7 +84,7 @@ enum class FinalStateVia {
 // How Cancel() reaches the service (SPEC §7).
 enum class CancelStyle {
   kAuto,               // POST {monitor}:cancel for status-monitor modes; unsupported otherwise
-  kPostMonitorCancel,  // POST {monitor}:cancel (Azure; Google; lrod)
+  kPostMonitorCancel,  // POST {monitor}:cancel (Azure; Google's {prefix}/{name}:cancel; lrod)
   kDeleteMonitor,      // DELETE {monitor} (Graph / architecture guidance)
   kCustom,             // options.cancel_request
   kNone,               // the service has no cancel: Cancel() → kFailedPrecondition
@@ -99,9 +100,11 @@ struct OperationOptions {
   std::string fabric_base_url;
   // Add the initial URL's api-version query parameter to polling URLs that lack one.
   bool propagate_api_version = true;
-  // For a POST: add Repeatability-Request-ID + Repeatability-First-Sent so the initial
-  // request can be retried safely (SPEC §6).
-  bool add_repeatability_headers = false;
+  // For a POST without an idempotency key of the caller's (Repeatability-Request-ID,
+  // Idempotency-Key, Operation-Id): add Repeatability-Request-ID + Repeatability-First-Sent,
+  // the same on every attempt, so that the initial request is retried after a transient
+  // failure like a PUT (SPEC §6). Off: a keyless POST is sent once and never retried.
+  bool add_repeatability_headers = true;
   CancelStyle cancel_style = CancelStyle::kAuto;
   // With CancelStyle::kCustom: the request that cancels (absolute URL). Caller headers and
   // credentials are added as for any request of the operation.

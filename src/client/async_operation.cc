@@ -39,6 +39,30 @@ StatusOr<std::string> AsyncOperation::ResumeToken() const {
   return operation_->ResumeToken();
 }
 
+void AsyncOperation::Then(Completion continuation) const {
+  if (operation_) {
+    operation_->Then(std::move(continuation));
+  } else if (continuation) {
+    continuation(Detached());
+  }
+}
+
+void AsyncOperation::OnProgress(std::function<void(const OperationState& state)> callback) const {
+  if (operation_) operation_->AddProgress(std::move(callback));
+}
+
+std::string AsyncOperation::OperationId() const {
+  return operation_ ? operation_->OperationId() : std::string();
+}
+
+std::string AsyncOperation::MonitorUrl() const {
+  return operation_ ? operation_->MonitorUrl() : std::string();
+}
+
+std::string AsyncOperation::PollingModeName() const {
+  return operation_ ? operation_->PollingModeName() : std::string();
+}
+
 std::shared_future<StatusOr<Result>> AsyncOperation::Future() const {
   if (operation_) return operation_->Future();
   std::promise<StatusOr<Result>> promise;

@@ -174,4 +174,14 @@ StatusOr<AsyncOperation> Client::ResumeAsync(std::string_view resume_token, Comp
   return Launch(std::move(*machine), std::move(done), std::move(progress));
 }
 
+StatusOr<AsyncOperation> Client::WatchAsync(std::string_view monitor_url, Completion done,
+                                            const OperationOptions& options,
+                                            ProgressCallback progress) {
+  if (Status valid = internal::ValidateAbsoluteUrl(monitor_url); !valid.ok()) return valid;
+  return Launch(
+      internal::LroMachine::ForMonitor(std::string(monitor_url), shared_->ConfigFor(options),
+                                       shared_->NextSeed(), shared_->Now()),
+      std::move(done), std::move(progress));
+}
+
 }  // namespace lro

@@ -489,6 +489,60 @@ StatusOr<std::string> EngineOperation::ResumeToken() const {
   return machine_.ResumeToken();
 }
 
+std::string EngineOperation::OperationId() const {
+  std::lock_guard lock(mutex_);
+  return machine_.operation_id();
+}
+
+std::string EngineOperation::MonitorUrl() const {
+  std::lock_guard lock(mutex_);
+  return machine_.monitor_url();
+}
+
+std::string EngineOperation::PollingModeName() const {
+  std::lock_guard lock(mutex_);
+  return machine_.mode() == Mode::kUnknown ? std::string() : ModeName(machine_.mode());
+}
+
+void EngineOperation::AddProgress(ProgressCallback callback) {
+  if (!callback) return;
+  engine_->Post([self = shared_from_this(), callback = std::move(callback)]() mutable {
+    if (!self->progress_) {
+      self->progress_ = std::move(callback);
+      return;
+    }
+    self->progress_ = [first = std::move(self->progress_),
+                       next = std::move(callback)](const OperationState& state) {
+      first(state);
+      next(state);
+    };
+  });
+}
+
+void EngineOperation::Then(Completion continuation) {
+  if (!continuation) return;
+  // Already over (also when the engine is gone): at once, here.
+  if (future_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    continuation(future_.get());
+    return;
+  }
+  engine_->Post([self = shared_from_this(), continuation = std::move(continuation)]() mutable {
+    if (self->finished_) {
+      continuation(self->future_.get());
+      return;
+    }
+    if (!self->done_) {
+      self->done_ = std::move(continuation);
+      return;
+    }
+    self->done_ = [first = std::move(self->done_),
+                   next = std::move(continuation)](StatusOr<Result> outcome) {
+      first(outcome);
+      next(std::move(outcome));
+    };
+  });
+}
+
 void EngineOperation::Stop() {
   engine_->Post([self = shared_from_this()] {
     if (self->finished_) return;

@@ -36,6 +36,11 @@ class HttpOperation final : public Operation {
   [[nodiscard]] StatusOr<std::string> ResumeToken() const override {
     return machine_.ResumeToken();
   }
+  [[nodiscard]] std::string id() const override { return machine_.operation_id(); }
+  [[nodiscard]] std::string monitor_url() const override { return machine_.monitor_url(); }
+  [[nodiscard]] std::string polling_mode() const override {
+    return machine_.mode() == Mode::kUnknown ? std::string() : ModeName(machine_.mode());
+  }
 
   // True until the initial request has been answered (or given up on).
   [[nodiscard]] bool starting() const { return machine_.phase() == Phase::kInitial; }
