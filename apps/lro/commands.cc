@@ -75,9 +75,7 @@ class Session {
  private:
   ClientOptions MakeClientOptions() {
     ClientOptions options;
-    CurlTransportOptions transport;
-    transport.ca_file = common_.ca_file;
-    options.transport = MakeCurlTransport(transport);
+    options.curl.ca_file = common_.ca_file;
     options.clock = clock_;
     if (!common_.bearer.empty()) {
       options.credentials = [bearer = common_.bearer]() -> StatusOr<Headers> {

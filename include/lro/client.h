@@ -11,10 +11,6 @@
 
 namespace lro {
 
-namespace internal {
-class LroMachine;
-}  // namespace internal
-
 // Thread-safe; cheap to share. Operations it starts keep what they need of it alive.
 class Client {
  public:
@@ -58,7 +54,6 @@ class Client {
 
  private:
   struct Shared;
-  AsyncOperation Launch(internal::LroMachine machine, Completion done, ProgressCallback progress);
   std::shared_ptr<Shared> shared_;
 };
 

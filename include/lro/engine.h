@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "lro/curl_transport.h"
 #include "lro/http.h"
 #include "lro/operation_state.h"
 #include "lro/result.h"
@@ -18,6 +19,7 @@ namespace lro {
 namespace internal {
 class EngineImpl;
 class EngineOperation;
+struct EngineAccess;
 }  // namespace internal
 
 struct EngineOptions {
@@ -90,19 +92,12 @@ class Engine {
 
   struct Stats {
     std::uint64_t requests = 0;  // requests completed (any answer or transport error)
-    std::uint64_t operations_running = 0;
-    int requests_in_flight = 0;
-    int requests_queued = 0;
   };
   [[nodiscard]] Stats stats() const;
 
-  // For benchmarks: when set, the engine records, for every poll it sends, how late it is
-  // after the poll's due time. Lateness() returns the recorded values in microseconds.
-  void RecordLateness(bool on);
-  [[nodiscard]] std::vector<std::int64_t> Lateness() const;
-
  private:
   friend class Client;
+  friend struct internal::EngineAccess;  // the benchmark hooks of lro/bench.h
   std::shared_ptr<internal::EngineImpl> impl_;
 };
 

@@ -11,12 +11,14 @@
 #include <vector>
 
 #include "lro/clock.h"
-#include "lro/engine.h"
+#include "lro/curl_transport.h"
 #include "lro/http.h"
 #include "lro/log.h"
 #include "lro/status.h"
 
 namespace lro {
+
+class Engine;  // lro/engine.h
 
 using std::chrono::milliseconds;
 
@@ -121,11 +123,17 @@ struct OperationOptions {
 using CredentialProvider = std::function<StatusOr<Headers>()>;
 
 struct ClientOptions {
-  // Defaults to MakeCurlTransport(). A transport given here is used by the asynchronous face
-  // too (called on the engine thread), which is meant for scripted tests.
+  // The one place for libcurl settings (timeouts, CA file, HTTP/2, user agent, body cap): of
+  // the transport the blocking face makes, and of the engine the client makes on first use.
+  // Set these rather than a transport of your own, which the engine would have to call on
+  // its thread.
+  CurlTransportOptions curl;
+  // Defaults to MakeCurlTransport(curl). A transport given here is used by the asynchronous
+  // face too (called on the engine thread, blocking it), which is meant for scripted tests.
   std::shared_ptr<HttpTransport> transport;
-  // The engine of StartAsync / ResumeAsync; shared by as many clients as you like. Defaults to
-  // one the client makes on first use.
+  // The engine of StartAsync / ResumeAsync / WatchAsync; shared by as many clients as you like
+  // (it then has its own EngineOptions::transport). Defaults to one the client makes on first
+  // use, with `curl`.
   std::shared_ptr<Engine> engine;
   // Defaults to SystemClock().
   std::shared_ptr<Clock> clock;

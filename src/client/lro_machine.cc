@@ -465,12 +465,12 @@ void LroMachine::OnTransient(const std::string& cause, const Headers* headers, i
   const milliseconds delay = std::max(hint.value_or(retry_backoff_.Next()), config_->polling.floor);
   next_at_ = now.mono + delay;
   immediate_ = false;
-  std::string message = std::string(purpose) + " failed: " + cause + "; retry " +
-                        std::to_string(consecutive_failures_) + "/" +
-                        std::to_string(config_->retry.max_attempts - 1) + " in " +
-                        std::to_string(delay.count()) + " ms";
-  config_->logger.Log(LogLevel::kWarning, message);
-  retry_cause_ = Status(StatusCode::kUnavailable, std::move(message));
+  std::string failure = std::string(purpose) + " failed: " + cause;
+  config_->logger.Log(LogLevel::kWarning, failure + "; retry " +
+                                              std::to_string(consecutive_failures_) + "/" +
+                                              std::to_string(config_->retry.max_attempts - 1) +
+                                              " in " + std::to_string(delay.count()) + " ms");
+  retry_cause_ = Status(StatusCode::kUnavailable, std::move(failure));
   retry_cause_.set_http_status(http_status);
 }
 
