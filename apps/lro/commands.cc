@@ -169,7 +169,16 @@ class Session {
     return WaitFor(*poller);
   }
 
+  // status, result and a bare cancel ask the service once and report what it said, or why it
+  // could not be asked: a failed request is not retried (nor announced as retried).
+  void AskOnce() {
+    RetryPolicy once;  // the client's policy: MakeClientOptions keeps the default
+    once.max_attempts = 1;
+    operation_options_.retry = once;
+  }
+
   int StatusCommand() {
+    AskOnce();
     auto poller = Open();
     if (!poller.ok()) return Fail(poller.status());
     if (const Status polled = poller->Poll(interrupt_.token()); !polled.ok()) {
@@ -180,6 +189,7 @@ class Session {
   }
 
   int ResultCommand() {
+    AskOnce();
     auto poller = Open();
     if (!poller.ok()) return Fail(poller.status());
     if (!poller->IsDone()) {
@@ -201,6 +211,7 @@ class Session {
 
   int CancelCommand() {
     Target::Kind kind = Target::Kind::kResumeToken;
+    if (!args_.target.wait) AskOnce();
     auto poller = Open(&kind);
     if (!poller.ok()) return Fail(poller.status());
     // A bare monitor URL says nothing of its convention until it answers once; the answer

@@ -452,9 +452,11 @@ void LroMachine::OnTransient(const std::string& cause, const Headers* headers, i
   }
   ++consecutive_failures_;
   if (consecutive_failures_ >= std::max(config_->retry.max_attempts, 1)) {
-    Status error(StatusCode::kUnavailable, std::string(purpose) + " failed " +
-                                               std::to_string(consecutive_failures_) +
-                                               " times in a row; last: " + cause);
+    Status error(StatusCode::kUnavailable, consecutive_failures_ == 1
+                                               ? std::string(purpose) + " failed: " + cause
+                                               : std::string(purpose) + " failed " +
+                                                     std::to_string(consecutive_failures_) +
+                                                     " times in a row; last: " + cause);
     error.set_http_status(http_status);
     Fail(std::move(error));
     return;

@@ -143,6 +143,7 @@ TEST(UserReports, StatusResultAndCancelOfAnUnreachableServerSayWhy) {
     EXPECT_EQ(run.out, "") << "no assumed state";
     EXPECT_THAT(run.err, HasSubstr("127.0.0.1"));
     EXPECT_THAT(run.err, Not(HasSubstr("Running")));
+    EXPECT_THAT(run.err, Not(HasSubstr("retry"))) << "asked once: nothing is retried";
   }
 }
 
