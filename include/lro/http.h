@@ -1,6 +1,7 @@
 // HTTP messages and the transport interface the client sends them through.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +50,19 @@ class HttpTransport {
   //  - kCancelled, promptly, once `cancel` fires, in-flight transfer included.
   virtual StatusOr<HttpResponse> Send(const HttpRequest& request,
                                       const CancellationToken& cancel) = 0;
+};
+
+// The engine's kind of transport: starts sending and returns at once; the answer comes later.
+// For a transport of your own on the asynchronous face (ClientOptions::async_transport); the
+// engine's own is libcurl's multi interface.
+class AsyncHttpTransport {
+ public:
+  using Done = std::function<void(StatusOr<HttpResponse>)>;
+  virtual ~AsyncHttpTransport() = default;
+  // Sends `request` and returns without waiting. Calls `done` exactly once, from any thread
+  // (the engine takes the answer back to its own), with what HttpTransport::Send would return.
+  // Must not block: it runs on the engine thread.
+  virtual void SendAsync(HttpRequest request, Done done) = 0;
 };
 
 }  // namespace lro

@@ -131,6 +131,9 @@ struct ClientOptions {
   // Defaults to MakeCurlTransport(curl). A transport given here is used by the asynchronous
   // face too (called on the engine thread, blocking it), which is meant for scripted tests.
   std::shared_ptr<HttpTransport> transport;
+  // A transport of your own for the asynchronous face that does not block the engine: used by
+  // the engine instead of libcurl (and instead of `transport`). The blocking face ignores it.
+  std::shared_ptr<AsyncHttpTransport> async_transport;
   // The engine of StartAsync / ResumeAsync / WatchAsync; shared by as many clients as you like
   // (it then has its own EngineOptions::transport). Defaults to one the client makes on first
   // use, with `curl`.

@@ -102,6 +102,7 @@ class FailedOperation final : public Operation {
 Client::Client(ClientOptions options) : shared_(std::make_shared<Shared>()) {
   auto context = std::make_shared<internal::ClientContext>();
   context->custom_transport = options.transport != nullptr;
+  context->async_transport = options.async_transport;
   context->transport = options.transport ? options.transport : MakeCurlTransport(options.curl);
   context->clock = options.clock ? options.clock : SystemClock();
   context->credentials = options.credentials;

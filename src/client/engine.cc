@@ -685,6 +685,17 @@ void EngineOperation::SendPending() {
 
 void EngineOperation::Dispatch(std::uint64_t id, HttpRequest request,
                                std::function<void(StatusOr<HttpResponse>)> answer) {
+  if (context_->async_transport) {
+    // The caller's asynchronous transport answers on any thread: back to the loop with it.
+    context_->async_transport->SendAsync(
+        std::move(request),
+        [engine = engine_, answer = std::move(answer)](StatusOr<HttpResponse> response) mutable {
+          engine->Post([answer = std::move(answer), response = std::move(response)]() mutable {
+            answer(std::move(response));
+          });
+        });
+    return;
+  }
   if (context_->custom_transport) {
     // A transport of the caller's (a scripted one in tests): called here, answered on the next
     // turn of the loop so that a chain of instant answers never deepens the stack.

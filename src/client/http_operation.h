@@ -18,6 +18,8 @@ struct ClientContext {
   std::shared_ptr<HttpTransport> transport;
   // True when the caller gave the transport: the engine then calls it instead of its libcurl.
   bool custom_transport = false;
+  // The caller's asynchronous transport: the engine's first choice when set.
+  std::shared_ptr<AsyncHttpTransport> async_transport;
   std::shared_ptr<Clock> clock;
   CredentialProvider credentials;
   Logger logger;
