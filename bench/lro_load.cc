@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "lro/bench.h"
 #include "lro/client.h"
 
 int main(int argc, char** argv) {
@@ -45,7 +46,7 @@ int main(int argc, char** argv) {
     lro::EngineOptions engine_options;
     engine_options.max_connections_per_host = connections;
     engines.push_back(std::make_shared<lro::Engine>(engine_options));
-    engines.back()->RecordLateness(lateness);
+    lro::bench::RecordLateness(*engines.back(), lateness);
     lro::ClientOptions options;
     options.engine = engines.back();
     options.polling.floor = std::chrono::milliseconds(0);  // the server's Retry-After: 0 rules
@@ -87,7 +88,7 @@ int main(int argc, char** argv) {
   for (const auto& engine : engines) {
     requests += engine->stats().requests;
     if (lateness) {
-      auto samples = engine->Lateness();
+      auto samples = lro::bench::Lateness(*engine);
       late.insert(late.end(), samples.begin(), samples.end());
     }
   }

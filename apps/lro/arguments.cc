@@ -3,8 +3,10 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <map>
+#include <stdexcept>
 #include <string>
 
 #include "exit_codes.h"
@@ -15,8 +17,8 @@ namespace {
 constexpr const char* kVersion = "lro 0.1.0";
 
 constexpr const char* kDescription =
-    "lro: start, watch and resume HTTP long-running operations (Fabric, Azure, ARM and any\n"
-    "API that follows the same conventions).";
+    "lro: start, watch and resume HTTP long-running operations (Fabric, Azure, ARM, Google\n"
+    "AIP-151 and any API that follows the same conventions).";
 
 constexpr const char* kTargetHelp =
     "The operation: a resume token (JSON, as printed by `lro start --no-wait`), @FILE holding "
@@ -31,6 +33,7 @@ const std::map<std::string, PollingMode>& ModeNames() {
       {"fabric", PollingMode::kFabric},
       {"location", PollingMode::kLocation},
       {"body", PollingMode::kBody},
+      {"google", PollingMode::kGoogle},
   };
   return *kNames;
 }
@@ -43,6 +46,21 @@ const std::map<std::string, FinalStateVia>& FinalStateViaNames() {
       {"operation-location", FinalStateVia::kOperationLocation},
   };
   return *kNames;
+}
+
+// A number of seconds, >= 0. CLI11's range check would print the largest double in full.
+CLI::Validator Seconds() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        try {
+          std::size_t used = 0;
+          const double value = std::stod(text, &used);
+          if (used == text.size() && value >= 0 && std::isfinite(value)) return {};
+        } catch (const std::exception&) {
+        }
+        return "'" + text + "' is not a number of seconds (e.g. 30 or 0.5)";
+      },
+      "");
 }
 
 // Options every command takes, bound to `common`. Each subcommand gets its own copy so that
@@ -72,20 +90,20 @@ void AddCommonOptions(CLI::App& command, CommonOptions& common) {
       .add_option("--timeout", common.timeout_seconds,
                   "Give up locally after SECONDS (exit code 5); the operation goes on and its "
                   "resume token is printed on stdout")
-      ->check(CLI::NonNegativeNumber.description(""))
+      ->check(Seconds())
       ->type_name("SECONDS")
       ->group(kPolling);
   command
       .add_option("--interval", common.interval_seconds,
                   "Poll every SECONDS when the server gives no Retry-After (default: backoff "
                   "from 1 s up to 30 s)")
-      ->check(CLI::NonNegativeNumber.description(""))
+      ->check(Seconds())
       ->type_name("SECONDS")
       ->group(kPolling);
   command
       .add_option("--mode", common.mode,
                   "Polling convention: auto (default: detect it from the first answer), "
-                  "operation-location, azure-async-operation, fabric, location, body")
+                  "operation-location, azure-async-operation, fabric, location, body, google")
       ->transform(CLI::CheckedTransformer(ModeNames(), CLI::ignore_case).description(""))
       ->type_name("MODE")
       ->group(kPolling);
@@ -166,6 +184,10 @@ std::variant<Arguments, int> ParseArguments(int argc, char** argv) {
       ->allow_extra_args(false);  // one header per -H: never swallow the URL after it
   start->add_flag("--no-wait", args.start.no_wait,
                   "Print the resume token on stdout once the operation has started, and exit");
+  start->add_flag("--no-idempotency-key", args.start.no_idempotency_key,
+                  "Send a POST without the Repeatability-Request-ID + Repeatability-First-Sent "
+                  "the client adds by default; it is then never retried after a transient "
+                  "failure. A key given with -H is always kept as given");
   AddCommonOptions(*start, args.common);
 
   CLI::App* wait = app.add_subcommand(

@@ -33,6 +33,7 @@ struct StartOptions {
   std::optional<std::string> data;   // as given: text, @file or @- (stdin)
   std::vector<std::string> headers;  // "Name: value"
   bool no_wait = false;
+  bool no_idempotency_key = false;  // a POST goes without Repeatability-Request-ID
 };
 
 // wait, status, result, cancel: which operation.

@@ -43,6 +43,7 @@ class Session {
         client_(MakeClientOptions()) {
     operation_options_.mode = common_.mode;
     operation_options_.final_state_via = common_.final_state_via;
+    operation_options_.add_repeatability_headers = !args.start.no_idempotency_key;
     if (common_.timeout_seconds) {
       deadline_ = std::chrono::steady_clock::now() + FromSeconds(*common_.timeout_seconds);
       interrupt_.SetDeadline(deadline_);
@@ -74,9 +75,7 @@ class Session {
  private:
   ClientOptions MakeClientOptions() {
     ClientOptions options;
-    CurlTransportOptions transport;
-    transport.ca_file = common_.ca_file;
-    options.transport = MakeCurlTransport(transport);
+    options.curl.ca_file = common_.ca_file;
     options.clock = clock_;
     if (!common_.bearer.empty()) {
       options.credentials = [bearer = common_.bearer]() -> StatusOr<Headers> {
@@ -170,7 +169,16 @@ class Session {
     return WaitFor(*poller);
   }
 
+  // status, result and a bare cancel ask the service once and report what it said, or why it
+  // could not be asked: a failed request is not retried (nor announced as retried).
+  void AskOnce() {
+    RetryPolicy once;  // the client's policy: MakeClientOptions keeps the default
+    once.max_attempts = 1;
+    operation_options_.retry = once;
+  }
+
   int StatusCommand() {
+    AskOnce();
     auto poller = Open();
     if (!poller.ok()) return Fail(poller.status());
     if (const Status polled = poller->Poll(interrupt_.token()); !polled.ok()) {
@@ -181,6 +189,7 @@ class Session {
   }
 
   int ResultCommand() {
+    AskOnce();
     auto poller = Open();
     if (!poller.ok()) return Fail(poller.status());
     if (!poller->IsDone()) {
@@ -202,6 +211,7 @@ class Session {
 
   int CancelCommand() {
     Target::Kind kind = Target::Kind::kResumeToken;
+    if (!args_.target.wait) AskOnce();
     auto poller = Open(&kind);
     if (!poller.ok()) return Fail(poller.status());
     // A bare monitor URL says nothing of its convention until it answers once; the answer

@@ -11,10 +11,6 @@
 
 namespace lro {
 
-namespace internal {
-class LroMachine;
-}  // namespace internal
-
 // Thread-safe; cheap to share. Operations it starts keep what they need of it alive.
 class Client {
  public:
@@ -51,10 +47,13 @@ class Client {
   StatusOr<AsyncOperation> ResumeAsync(std::string_view resume_token, Completion done = {},
                                        const OperationOptions& options = {},
                                        ProgressCallback progress = {});
+  // As Watch, on the engine; polling starts at once.
+  StatusOr<AsyncOperation> WatchAsync(std::string_view monitor_url, Completion done = {},
+                                      const OperationOptions& options = {},
+                                      ProgressCallback progress = {});
 
  private:
   struct Shared;
-  AsyncOperation Launch(internal::LroMachine machine, Completion done, ProgressCallback progress);
   std::shared_ptr<Shared> shared_;
 };
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "lro/curl_transport.h"
 #include "lro/http.h"
 #include "lro/operation_state.h"
 #include "lro/result.h"
@@ -18,6 +19,7 @@ namespace lro {
 namespace internal {
 class EngineImpl;
 class EngineOperation;
+struct EngineAccess;
 }  // namespace internal
 
 struct EngineOptions {
@@ -57,6 +59,19 @@ class AsyncOperation {
   [[nodiscard]] StatusOr<std::string> ResumeToken() const;
   // A future for the outcome; may be taken any number of times.
   [[nodiscard]] std::shared_future<StatusOr<Result>> Future() const;
+  // Runs `continuation` with the outcome when the operation ends, on the engine thread (after
+  // the completion given at start and earlier continuations); at once on this thread when it
+  // has already ended. Must not block. Any number may be added.
+  void Then(Completion continuation) const;
+  // Adds a callback run on the engine thread after every answer that changed the state (as
+  // the `progress` given at start). Must not block.
+  void OnProgress(std::function<void(const OperationState& state)> callback) const;
+
+  // Who the operation is, as Poller::OperationId, MonitorUrl and PollingModeName; empty when
+  // not known yet.
+  [[nodiscard]] std::string OperationId() const;
+  [[nodiscard]] std::string MonitorUrl() const;
+  [[nodiscard]] std::string PollingModeName() const;
 
  private:
   friend class Client;
@@ -85,13 +100,9 @@ class Engine {
   // loop gets to it (behind the handlers already queued), so it is not for a hot path.
   [[nodiscard]] Stats stats() const;
 
-  // For benchmarks: when set, the engine records, for every poll it sends, how late it is
-  // after the poll's due time. Lateness() returns the recorded values in microseconds.
-  void RecordLateness(bool on);
-  [[nodiscard]] std::vector<std::int64_t> Lateness() const;
-
  private:
   friend class Client;
+  friend struct internal::EngineAccess;  // the benchmark hooks of lro/bench.h
   std::shared_ptr<internal::EngineImpl> impl_;
 };
 

@@ -1,8 +1,7 @@
 // HTTP messages and the transport interface the client sends them through.
 #pragma once
 
-#include <chrono>
-#include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,21 +52,17 @@ class HttpTransport {
                                       const CancellationToken& cancel) = 0;
 };
 
-struct CurlTransportOptions {
-  std::chrono::milliseconds connect_timeout{10'000};
-  // Whole request, first byte to last; 0 = none.
-  std::chrono::milliseconds request_timeout{120'000};
-  // Responses longer than this fail with kProtocolError instead of filling memory.
-  std::size_t max_body_bytes = 64U * 1024U * 1024U;
-  // Negotiate HTTP/2 over TLS when the server offers it.
-  bool http2 = true;
-  std::string user_agent = "lro/0.1";
-  // Extra CA bundle (PEM), for servers with a private CA; empty = system store.
-  std::string ca_file;
+// The engine's kind of transport: starts sending and returns at once; the answer comes later.
+// For a transport of your own on the asynchronous face (ClientOptions::async_transport); the
+// engine's own is libcurl's multi interface.
+class AsyncHttpTransport {
+ public:
+  using Done = std::function<void(StatusOr<HttpResponse>)>;
+  virtual ~AsyncHttpTransport() = default;
+  // Sends `request` and returns without waiting. Calls `done` exactly once, from any thread
+  // (the engine takes the answer back to its own), with what HttpTransport::Send would return.
+  // Must not block: it runs on the engine thread.
+  virtual void SendAsync(HttpRequest request, Done done) = 0;
 };
-
-// The production transport, on libcurl: TLS, HTTP/2, proxies from the environment
-// (http_proxy, https_proxy, no_proxy), connections reused across requests.
-std::shared_ptr<HttpTransport> MakeCurlTransport(CurlTransportOptions options = {});
 
 }  // namespace lro

@@ -20,10 +20,11 @@ class Operation {
   virtual ~Operation() = default;
 
   // Advances the operation by one step now (for HTTP: one poll, plus the final GET when the
-  // poll finds the operation finished). Returns OK when the step completed, including a
-  // step that hit a transient failure and scheduled a retry. Returns kCancelled, with the
-  // state unchanged, when `cancel` fired first. Any other error means polling failed for
-  // good: the operation is then done() and outcome() returns that error.
+  // poll finds the operation finished). Returns OK when the step read an answer. Returns
+  // kUnavailable, with the state unchanged and !done(), when the step only hit a transient
+  // failure and scheduled a retry at next_poll_at(): the message names the cause. Returns
+  // kCancelled, with the state unchanged, when `cancel` fired first. Any other error (or
+  // kUnavailable once done()) means polling failed for good: outcome() returns that error.
   // REQUIRES: !done().
   virtual Status Poll(const CancellationToken& cancel) = 0;
 
@@ -50,6 +51,16 @@ class Operation {
   // A token from which the operation can be rebuilt in another process: versioned JSON
   // `{"lro":"resume-token","version":V,"kind":K,…}`. Never holds a credential.
   [[nodiscard]] virtual StatusOr<std::string> ResumeToken() const = 0;
+
+  // Who the operation is, for display and logs; empty when unknown (the defaults).
+  // The id the service gave it (an HTTP operation: x-ms-operation-id, a Google operation's
+  // name, a status monitor's `id`).
+  [[nodiscard]] virtual std::string id() const { return {}; }
+  // Where it is polled (an HTTP operation: the status monitor's URL).
+  [[nodiscard]] virtual std::string monitor_url() const { return {}; }
+  // How it is polled (an HTTP operation: "fabric", "operation-location",
+  // "azure-async-operation", "location", "body", "google"; "none" when it finished at once).
+  [[nodiscard]] virtual std::string polling_mode() const { return {}; }
 };
 
 }  // namespace lro

@@ -11,12 +11,14 @@
 #include <vector>
 
 #include "lro/clock.h"
-#include "lro/engine.h"
+#include "lro/curl_transport.h"
 #include "lro/http.h"
 #include "lro/log.h"
 #include "lro/status.h"
 
 namespace lro {
+
+class Engine;  // lro/engine.h
 
 using std::chrono::milliseconds;
 
@@ -69,6 +71,7 @@ enum class PollingMode {
   kFabric,               // Fabric status monitor (Location / x-ms-operation-id)
   kLocation,             // ARM Location polling
   kBody,                 // provisioningState on the original URL (PUT/PATCH)
+  kGoogle,               // Google Operation resource (AIP-151): name + done
 };
 
 // Where the result of a POST lives (OpenAPI x-ms-long-running-operation-options, SPEC §5).
@@ -83,7 +86,7 @@ enum class FinalStateVia {
 // How Cancel() reaches the service (SPEC §7).
 enum class CancelStyle {
   kAuto,               // POST {monitor}:cancel for status-monitor modes; unsupported otherwise
-  kPostMonitorCancel,  // POST {monitor}:cancel (Azure; Google; lrod)
+  kPostMonitorCancel,  // POST {monitor}:cancel (Azure; Google's {prefix}/{name}:cancel; lrod)
   kDeleteMonitor,      // DELETE {monitor} (Graph / architecture guidance)
   kCustom,             // options.cancel_request
   kNone,               // the service has no cancel: Cancel() → kFailedPrecondition
@@ -99,9 +102,11 @@ struct OperationOptions {
   std::string fabric_base_url;
   // Add the initial URL's api-version query parameter to polling URLs that lack one.
   bool propagate_api_version = true;
-  // For a POST: add Repeatability-Request-ID + Repeatability-First-Sent so the initial
-  // request can be retried safely (SPEC §6).
-  bool add_repeatability_headers = false;
+  // For a POST without an idempotency key of the caller's (Repeatability-Request-ID,
+  // Idempotency-Key, Operation-Id): add Repeatability-Request-ID + Repeatability-First-Sent,
+  // the same on every attempt, so that the initial request is retried after a transient
+  // failure like a PUT (SPEC §6). Off: a keyless POST is sent once and never retried.
+  bool add_repeatability_headers = true;
   CancelStyle cancel_style = CancelStyle::kAuto;
   // With CancelStyle::kCustom: the request that cancels (absolute URL). Caller headers and
   // credentials are added as for any request of the operation.
@@ -118,11 +123,20 @@ struct OperationOptions {
 using CredentialProvider = std::function<StatusOr<Headers>()>;
 
 struct ClientOptions {
-  // Defaults to MakeCurlTransport(). A transport given here is used by the asynchronous face
-  // too (called on the engine thread), which is meant for scripted tests.
+  // The one place for libcurl settings (timeouts, CA file, HTTP/2, user agent, body cap): of
+  // the transport the blocking face makes, and of the engine the client makes on first use.
+  // Set these rather than a transport of your own, which the engine would have to call on
+  // its thread.
+  CurlTransportOptions curl;
+  // Defaults to MakeCurlTransport(curl). A transport given here is used by the asynchronous
+  // face too (called on the engine thread, blocking it), which is meant for scripted tests.
   std::shared_ptr<HttpTransport> transport;
-  // The engine of StartAsync / ResumeAsync; shared by as many clients as you like. Defaults to
-  // one the client makes on first use.
+  // A transport of your own for the asynchronous face that does not block the engine: used by
+  // the engine instead of libcurl (and instead of `transport`). The blocking face ignores it.
+  std::shared_ptr<AsyncHttpTransport> async_transport;
+  // The engine of StartAsync / ResumeAsync / WatchAsync; shared by as many clients as you like
+  // (it then has its own EngineOptions::transport). Defaults to one the client makes on first
+  // use, with `curl`.
   std::shared_ptr<Engine> engine;
   // Defaults to SystemClock().
   std::shared_ptr<Clock> clock;

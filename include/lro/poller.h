@@ -43,6 +43,8 @@ class PollerLike {
   [[nodiscard]] virtual StatusOr<Result> Outcome() const = 0;
 
   // One step now, whatever delay the server asked for. A no-op returning OK once done.
+  // OK when the step read a state; kUnavailable naming the cause when it only hit a transient
+  // failure and scheduled a retry (IsDone() false, State() as it was); see Operation::Poll.
   virtual Status Poll(const CancellationToken& cancel = {}) = 0;
   // Polls, honouring every delay, until done, then returns Outcome(); or returns early with
   // kDeadlineExceeded, kCancelled or kStopped, leaving the operation as it was.
@@ -79,6 +81,12 @@ class Poller final : public PollerLike {
   Status Cancel(const CancellationToken& cancel = {}) override;
   [[nodiscard]] StatusOr<std::string> ResumeToken() const override;
   void OnProgress(ProgressCallback callback) override;
+
+  // Who the operation is (see Operation::id, monitor_url, polling_mode), as of the last step;
+  // empty when unknown. Never wait for a request in flight.
+  [[nodiscard]] std::string OperationId() const;
+  [[nodiscard]] std::string MonitorUrl() const;
+  [[nodiscard]] std::string PollingModeName() const;
 
  private:
   struct Impl;

@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "lro/status.h"
+
 namespace lro {
 
 // What a succeeded operation produced. An operation may legitimately have no result
@@ -17,6 +19,12 @@ struct Result {
   // True when content_type names JSON (application/json, anything+json), or is absent
   // and the body is non-empty.
   [[nodiscard]] bool IsJson() const;
+
+  // The body as a T, through boost::json::value_to<T> (write one tag_invoke for your type).
+  // kFailedPrecondition when there is no result; kProtocolError naming why when the body is
+  // not JSON or does not fit T. Never throws. Defined in lro/json.h: include it to use As.
+  template <typename T>
+  [[nodiscard]] StatusOr<T> As() const;
 };
 
 }  // namespace lro

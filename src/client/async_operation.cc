@@ -1,14 +1,29 @@
-// The public faces of the engine: Engine and AsyncOperation, over their internal halves.
+// The public faces of the engine: Engine, AsyncOperation and the benchmark hooks, over their
+// internal halves.
 #include "client/engine_operation.h"
+#include "lro/bench.h"
 #include "lro/engine.h"
 
 namespace lro {
 
+namespace internal {
+struct EngineAccess {
+  static EngineImpl& Of(const Engine& engine) { return *engine.impl_; }
+};
+}  // namespace internal
+
 Engine::Engine(EngineOptions options) : impl_(internal::MakeEngineImpl(options)) {}
 Engine::~Engine() { internal::ShutdownEngine(*impl_); }
 Engine::Stats Engine::stats() const { return internal::StatsOf(*impl_); }
-void Engine::RecordLateness(bool on) { internal::SetRecordLateness(*impl_, on); }
-std::vector<std::int64_t> Engine::Lateness() const { return internal::LatenessOf(*impl_); }
+
+namespace bench {
+void RecordLateness(Engine& engine, bool on) {
+  internal::SetRecordLateness(internal::EngineAccess::Of(engine), on);
+}
+std::vector<std::int64_t> Lateness(const Engine& engine) {
+  return internal::LatenessOf(internal::EngineAccess::Of(engine));
+}
+}  // namespace bench
 
 namespace {
 Status Detached() {
@@ -37,6 +52,30 @@ void AsyncOperation::Cancel(std::function<void(Status)> done) const {
 StatusOr<std::string> AsyncOperation::ResumeToken() const {
   if (!operation_) return Detached();
   return operation_->ResumeToken();
+}
+
+void AsyncOperation::Then(Completion continuation) const {
+  if (operation_) {
+    operation_->Then(std::move(continuation));
+  } else if (continuation) {
+    continuation(Detached());
+  }
+}
+
+void AsyncOperation::OnProgress(std::function<void(const OperationState& state)> callback) const {
+  if (operation_) operation_->AddProgress(std::move(callback));
+}
+
+std::string AsyncOperation::OperationId() const {
+  return operation_ ? operation_->OperationId() : std::string();
+}
+
+std::string AsyncOperation::MonitorUrl() const {
+  return operation_ ? operation_->MonitorUrl() : std::string();
+}
+
+std::string AsyncOperation::PollingModeName() const {
+  return operation_ ? operation_->PollingModeName() : std::string();
 }
 
 std::shared_future<StatusOr<Result>> AsyncOperation::Future() const {

@@ -23,7 +23,11 @@ struct Client::Shared {
 
   Engine& engine_for_async() {
     std::lock_guard lock(engine_mutex);
-    if (!engine) engine = std::make_shared<Engine>();
+    if (!engine) {
+      EngineOptions engine_options;
+      engine_options.transport = options.curl;
+      engine = std::make_shared<Engine>(std::move(engine_options));
+    }
     return *engine;
   }
 
@@ -51,6 +55,16 @@ struct Client::Shared {
 
   internal::Instant Now() const {
     return internal::Instant{context->clock->Now(), context->clock->WallNow()};
+  }
+
+  // Hands `machine` to the engine. (A member of a friend of AsyncOperation and Engine, so
+  // that client.h names no internal class.)
+  AsyncOperation Launch(internal::LroMachine machine, Completion done, ProgressCallback progress) {
+    Engine& loop = engine_for_async();
+    auto operation = std::make_shared<internal::EngineOperation>(
+        loop.impl_, context, std::move(machine), std::move(done), std::move(progress));
+    operation->Begin();
+    return AsyncOperation(std::move(operation));
   }
 
   Poller Make(internal::LroMachine machine) {
@@ -88,7 +102,8 @@ class FailedOperation final : public Operation {
 Client::Client(ClientOptions options) : shared_(std::make_shared<Shared>()) {
   auto context = std::make_shared<internal::ClientContext>();
   context->custom_transport = options.transport != nullptr;
-  context->transport = options.transport ? options.transport : MakeCurlTransport();
+  context->async_transport = options.async_transport;
+  context->transport = options.transport ? options.transport : MakeCurlTransport(options.curl);
   context->clock = options.clock ? options.clock : SystemClock();
   context->credentials = options.credentials;
   context->logger = internal::Logger(options.log, options.log_level);
@@ -146,15 +161,6 @@ StatusOr<Poller> Client::Watch(std::string_view monitor_url, const OperationOpti
 
 namespace lro {
 
-AsyncOperation Client::Launch(internal::LroMachine machine, Completion done,
-                              ProgressCallback progress) {
-  Engine& engine = shared_->engine_for_async();
-  auto operation = std::make_shared<internal::EngineOperation>(
-      engine.impl_, shared_->context, std::move(machine), std::move(done), std::move(progress));
-  operation->Begin();
-  return AsyncOperation(std::move(operation));
-}
-
 AsyncOperation Client::StartAsync(const Request& request, Completion done,
                                   const OperationOptions& options, ProgressCallback progress) {
   internal::LroMachine machine(request.http(), shared_->ConfigFor(options), shared_->NextSeed(),
@@ -162,7 +168,7 @@ AsyncOperation Client::StartAsync(const Request& request, Completion done,
   if (Status valid = internal::ValidateAbsoluteUrl(request.http().url); !valid.ok()) {
     machine.Abandon(std::move(valid));
   }
-  return Launch(std::move(machine), std::move(done), std::move(progress));
+  return shared_->Launch(std::move(machine), std::move(done), std::move(progress));
 }
 
 StatusOr<AsyncOperation> Client::ResumeAsync(std::string_view resume_token, Completion done,
@@ -171,7 +177,17 @@ StatusOr<AsyncOperation> Client::ResumeAsync(std::string_view resume_token, Comp
   auto machine = internal::LroMachine::FromResumeToken(resume_token, shared_->ConfigFor(options),
                                                        shared_->NextSeed(), shared_->Now());
   if (!machine.ok()) return machine.status();
-  return Launch(std::move(*machine), std::move(done), std::move(progress));
+  return shared_->Launch(std::move(*machine), std::move(done), std::move(progress));
+}
+
+StatusOr<AsyncOperation> Client::WatchAsync(std::string_view monitor_url, Completion done,
+                                            const OperationOptions& options,
+                                            ProgressCallback progress) {
+  if (Status valid = internal::ValidateAbsoluteUrl(monitor_url); !valid.ok()) return valid;
+  return shared_->Launch(
+      internal::LroMachine::ForMonitor(std::string(monitor_url), shared_->ConfigFor(options),
+                                       shared_->NextSeed(), shared_->Now()),
+      std::move(done), std::move(progress));
 }
 
 }  // namespace lro

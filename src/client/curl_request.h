@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "lro/cancellation.h"
+#include "lro/curl_transport.h"
 #include "lro/http.h"
 
 namespace lro::internal {

@@ -13,6 +13,8 @@
 //
 // How one request is set up on a handle and what its end means (headers, body cap, error
 // names) is client/curl_request.h, shared with the engine.
+#include "lro/curl_transport.h"
+
 #include <curl/curl.h>
 
 #include <array>

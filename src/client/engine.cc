@@ -504,6 +504,60 @@ StatusOr<std::string> EngineOperation::ResumeToken() const {
   return machine_.ResumeToken();
 }
 
+std::string EngineOperation::OperationId() const {
+  std::lock_guard lock(mutex_);
+  return machine_.operation_id();
+}
+
+std::string EngineOperation::MonitorUrl() const {
+  std::lock_guard lock(mutex_);
+  return machine_.monitor_url();
+}
+
+std::string EngineOperation::PollingModeName() const {
+  std::lock_guard lock(mutex_);
+  return machine_.mode() == Mode::kUnknown ? std::string() : ModeName(machine_.mode());
+}
+
+void EngineOperation::AddProgress(ProgressCallback callback) {
+  if (!callback) return;
+  engine_->Post([self = shared_from_this(), callback = std::move(callback)]() mutable {
+    if (!self->progress_) {
+      self->progress_ = std::move(callback);
+      return;
+    }
+    self->progress_ = [first = std::move(self->progress_),
+                       next = std::move(callback)](const OperationState& state) {
+      first(state);
+      next(state);
+    };
+  });
+}
+
+void EngineOperation::Then(Completion continuation) {
+  if (!continuation) return;
+  // Already over (also when the engine is gone): at once, here.
+  if (future_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    continuation(future_.get());
+    return;
+  }
+  engine_->Post([self = shared_from_this(), continuation = std::move(continuation)]() mutable {
+    if (self->finished_) {
+      continuation(self->future_.get());
+      return;
+    }
+    if (!self->done_) {
+      self->done_ = std::move(continuation);
+      return;
+    }
+    self->done_ = [first = std::move(self->done_),
+                   next = std::move(continuation)](StatusOr<Result> outcome) {
+      first(outcome);
+      next(std::move(outcome));
+    };
+  });
+}
+
 void EngineOperation::Stop() {
   engine_->Post([self = shared_from_this()] {
     if (self->finished_) return;
@@ -646,6 +700,17 @@ void EngineOperation::SendPending() {
 
 void EngineOperation::Dispatch(std::uint64_t id, HttpRequest request,
                                std::function<void(StatusOr<HttpResponse>)> answer) {
+  if (context_->async_transport) {
+    // The caller's asynchronous transport answers on any thread: back to the loop with it.
+    context_->async_transport->SendAsync(
+        std::move(request),
+        [engine = engine_, answer = std::move(answer)](StatusOr<HttpResponse> response) mutable {
+          engine->Post([answer = std::move(answer), response = std::move(response)]() mutable {
+            answer(std::move(response));
+          });
+        });
+    return;
+  }
   if (context_->custom_transport) {
     // A transport of the caller's (a scripted one in tests): called here, answered on the next
     // turn of the loop so that a chain of instant answers never deepens the stack.

@@ -38,6 +38,11 @@ class EngineOperation : public std::enable_shared_from_this<EngineOperation> {
   void Cancel(std::function<void(Status)> done);
   [[nodiscard]] StatusOr<std::string> ResumeToken() const;
   [[nodiscard]] std::shared_future<StatusOr<Result>> Future() const { return future_; }
+  void AddProgress(ProgressCallback callback);
+  void Then(Completion continuation);
+  [[nodiscard]] std::string OperationId() const;
+  [[nodiscard]] std::string MonitorUrl() const;
+  [[nodiscard]] std::string PollingModeName() const;
 
   // Engine thread only.
   void OnTimer(std::uint64_t generation);

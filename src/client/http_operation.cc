@@ -47,8 +47,10 @@ Status HttpOperation::Poll(const CancellationToken& cancel) {
   if (machine_.done()) {
     auto outcome = machine_.outcome();
     if (!outcome.ok() && outcome.status().IsPollingFailure()) return outcome.status();
+    return Status();
   }
-  return Status();
+  // The step read no answer: it only scheduled a retry (kUnavailable naming the cause).
+  return machine_.retry_cause();
 }
 
 Status HttpOperation::Cancel(const CancellationToken& cancel) {

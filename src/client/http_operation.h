@@ -18,6 +18,8 @@ struct ClientContext {
   std::shared_ptr<HttpTransport> transport;
   // True when the caller gave the transport: the engine then calls it instead of its libcurl.
   bool custom_transport = false;
+  // The caller's asynchronous transport: the engine's first choice when set.
+  std::shared_ptr<AsyncHttpTransport> async_transport;
   std::shared_ptr<Clock> clock;
   CredentialProvider credentials;
   Logger logger;
@@ -35,6 +37,11 @@ class HttpOperation final : public Operation {
   Status Cancel(const CancellationToken& cancel) override;
   [[nodiscard]] StatusOr<std::string> ResumeToken() const override {
     return machine_.ResumeToken();
+  }
+  [[nodiscard]] std::string id() const override { return machine_.operation_id(); }
+  [[nodiscard]] std::string monitor_url() const override { return machine_.monitor_url(); }
+  [[nodiscard]] std::string polling_mode() const override {
+    return machine_.mode() == Mode::kUnknown ? std::string() : ModeName(machine_.mode());
   }
 
   // True until the initial request has been answered (or given up on).

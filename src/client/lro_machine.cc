@@ -4,11 +4,13 @@
 #include <array>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/stream_parser.hpp>
 #include <cctype>
 #include <random>
 #include <utility>
 
 #include "client/ascii.h"
+#include "client/google_operation.h"
 #include "client/resume_token.h"
 #include "client/service_error_parse.h"
 #include "client/url.h"
@@ -37,6 +39,13 @@ bool IsBuiltInCredential(std::string_view name) {
                         "ocp-apim-subscription-key", "x-functions-key"});
 }
 
+// A caller's own idempotency key (SPEC §6): the POST may then be retried, and is sent as given.
+bool HasIdempotencyKey(const Headers& headers) {
+  return (FindHeader(headers, "Repeatability-Request-ID") &&
+          FindHeader(headers, "Repeatability-First-Sent")) ||
+         FindHeader(headers, "Idempotency-Key") || FindHeader(headers, "Operation-Id");
+}
+
 bool IsTransientHttpStatus(int status) {
   return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
          status == 504;
@@ -49,6 +58,33 @@ std::optional<boost::json::value> ParseBody(std::string_view body) {
   auto value = boost::json::parse(body, ec);
   if (ec) return std::nullopt;
   return value;
+}
+
+// Why `body` is not JSON, for the message of a protocol error.
+std::string JsonParseError(std::string_view body) {
+  boost::system::error_code ec;
+  boost::json::stream_parser parser;
+  const std::size_t used = parser.write_some(body.data(), body.size(), ec);
+  if (!ec) parser.finish(ec);
+  if (!ec) return "no error";
+  return ec.message() + " at byte " + std::to_string(used);
+}
+
+// True when the response says its body is JSON: the protocol must then be able to read it.
+bool DeclaresJson(const HttpResponse& response) {
+  Result typed;
+  typed.content_type = std::string(FindHeader(response.headers, "Content-Type").value_or(""));
+  return !typed.content_type.empty() && typed.IsJson();
+}
+
+// A protocol error for a JSON answer that does not parse (SPEC §3 step 7): never a success.
+Status UnreadableJson(const std::string& what, const HttpResponse& response) {
+  std::string message = what + " answered HTTP " + std::to_string(response.status) +
+                        " with a JSON body that does not parse (" + JsonParseError(response.body) +
+                        ")";
+  Status status(StatusCode::kProtocolError, std::move(message));
+  status.set_http_status(response.status);
+  return status;
 }
 
 const boost::json::value* Field(const boost::json::value& value, std::string_view key) {
@@ -196,6 +232,8 @@ const char* ModeName(Mode mode) {
       return "location";
     case Mode::kBody:
       return "body";
+    case Mode::kGoogle:
+      return "google";
   }
   return "unknown";
 }
@@ -226,9 +264,13 @@ LroMachine::LroMachine(HttpRequest initial, SharedMachineConfig config, std::uin
       carried_headers_.push_back(header);
     }
   }
+  // A POST gets an idempotency key unless it has one, so that it can be retried (SPEC §6); the
+  // same values go with every attempt. A caller's Repeatability-Request-ID is kept as given.
   if (config_->options.add_repeatability_headers && AsciiLower(initial_.method) == "post" &&
-      !FindHeader(initial_.headers, "Repeatability-Request-ID")) {
-    initial_.headers.push_back({"Repeatability-Request-ID", NewUuid(seed)});
+      !HasIdempotencyKey(initial_.headers)) {
+    if (!FindHeader(initial_.headers, "Repeatability-Request-ID")) {
+      initial_.headers.push_back({"Repeatability-Request-ID", NewUuid(seed)});
+    }
     initial_.headers.push_back({"Repeatability-First-Sent", ImfFixdate(now.wall)});
   }
 }
@@ -253,6 +295,9 @@ LroMachine LroMachine::ForMonitor(std::string monitor_url, SharedMachineConfig c
     case PollingMode::kBody:
       machine.mode_ = Mode::kBody;
       break;
+    case PollingMode::kGoogle:
+      machine.mode_ = Mode::kGoogle;
+      break;
     case PollingMode::kAuto:
     case PollingMode::kLocation:
       machine.mode_ = Mode::kLocation;
@@ -266,8 +311,12 @@ LroMachine LroMachine::ForMonitor(std::string monitor_url, SharedMachineConfig c
 
 Outgoing LroMachine::PendingRequest() const {
   switch (phase_) {
-    case Phase::kInitial:
-      return Outgoing{initial_, RequestPurpose::kInitial, true};
+    case Phase::kInitial: {
+      // A retry of the initial request carries the cookies its failed attempts were given.
+      Outgoing out{initial_, RequestPurpose::kInitial, true};
+      AddCookies(out.request);
+      return out;
+    }
     case Phase::kPolling:
     case Phase::kFinalGet:
     case Phase::kDone: {
@@ -288,16 +337,27 @@ HttpRequest LroMachine::BuildRequest(std::string method, std::string url) const 
     request.headers.insert(request.headers.end(), credential_headers_.begin(),
                            credential_headers_.end());
   }
-  if (cookies_.empty()) return request;
-  if (auto jar = cookies_.find(Host(request.url)); jar != cookies_.end() && !jar->second.empty()) {
-    std::string cookie;
-    for (const auto& [name, value] : jar->second) {
-      if (!cookie.empty()) cookie += "; ";
-      cookie += name + "=" + value;
-    }
-    request.headers.push_back({"Cookie", std::move(cookie)});
-  }
+  AddCookies(request);
   return request;
+}
+
+void LroMachine::AddCookies(HttpRequest& request) const {
+  if (cookies_.empty()) return;
+  const auto jar = cookies_.find(Host(request.url));
+  if (jar == cookies_.end() || jar->second.empty()) return;
+  std::string cookie;
+  for (const auto& [name, value] : jar->second) {
+    if (!cookie.empty()) cookie += "; ";
+    cookie += name + "=" + value;
+  }
+  // One Cookie header: the caller's own cookies first, then those the service set.
+  for (auto& header : request.headers) {
+    if (IsOneOf(header.name, {"cookie"})) {
+      header.value += "; " + cookie;
+      return;
+    }
+  }
+  request.headers.push_back({"Cookie", std::move(cookie)});
 }
 
 const std::string& LroMachine::TargetUrl() const {
@@ -349,6 +409,8 @@ void LroMachine::OnResponse(const HttpResponse& response, Instant now) {
     return;
   }
   consecutive_failures_ = 0;
+  retry_cause_ = Status();
+  if (auto id = FindHeader(response.headers, "x-ms-operation-id")) operation_id_ = *id;
   retry_backoff_.Reset();
   switch (phase_) {
     case Phase::kInitial:
@@ -381,10 +443,7 @@ void LroMachine::Abandon(Status error) {
 bool LroMachine::InitialRequestIsRetriable() const {
   const std::string method = AsciiLower(initial_.method);
   if (method == "put" || method == "patch" || method == "delete" || method == "get") return true;
-  const auto& headers = initial_.headers;
-  return (FindHeader(headers, "Repeatability-Request-ID") &&
-          FindHeader(headers, "Repeatability-First-Sent")) ||
-         FindHeader(headers, "Operation-Id");
+  return HasIdempotencyKey(initial_.headers);
 }
 
 void LroMachine::OnTransient(const std::string& cause, const Headers* headers, int http_status,
@@ -400,9 +459,11 @@ void LroMachine::OnTransient(const std::string& cause, const Headers* headers, i
   }
   ++consecutive_failures_;
   if (consecutive_failures_ >= std::max(config_->retry.max_attempts, 1)) {
-    Status error(StatusCode::kUnavailable, std::string(purpose) + " failed " +
-                                               std::to_string(consecutive_failures_) +
-                                               " times in a row; last: " + cause);
+    Status error(StatusCode::kUnavailable, consecutive_failures_ == 1
+                                               ? std::string(purpose) + " failed: " + cause
+                                               : std::string(purpose) + " failed " +
+                                                     std::to_string(consecutive_failures_) +
+                                                     " times in a row; last: " + cause);
     error.set_http_status(http_status);
     Fail(std::move(error));
     return;
@@ -413,10 +474,13 @@ void LroMachine::OnTransient(const std::string& cause, const Headers* headers, i
   const milliseconds delay = std::max(hint.value_or(retry_backoff_.Next()), config_->polling.floor);
   next_at_ = now.mono + delay;
   immediate_ = false;
-  config_->logger.Log(LogLevel::kWarning, std::string(purpose) + " failed: " + cause + "; retry " +
+  std::string failure = std::string(purpose) + " failed: " + cause;
+  config_->logger.Log(LogLevel::kWarning, failure + "; retry " +
                                               std::to_string(consecutive_failures_) + "/" +
                                               std::to_string(config_->retry.max_attempts - 1) +
                                               " in " + std::to_string(delay.count()) + " ms");
+  retry_cause_ = Status(StatusCode::kUnavailable, std::move(failure));
+  retry_cause_.set_http_status(http_status);
 }
 
 void LroMachine::RecordCookies(const Headers& headers, const std::string& request_url) {
@@ -498,6 +562,11 @@ void LroMachine::OnInitialResponse(const HttpResponse& response, Instant now) {
     return ResolveUrl(url, trimmed + "/v1/operations/" + id);
   };
 
+  // The Google Operation's URL: the call's origin and version prefix, then its name.
+  auto google_monitor = [&]() -> StatusOr<std::string> {
+    return GoogleOperationUrl(url, StringField(*body, "name").value_or(""));
+  };
+
   Mode mode = Mode::kNone;
   StatusOr<std::string> monitor = std::string();
   switch (config_->options.mode) {
@@ -517,6 +586,9 @@ void LroMachine::OnInitialResponse(const HttpResponse& response, Instant now) {
       } else if (body_running) {
         mode = Mode::kBody;
         monitor = url;
+      } else if (status == 200 && body && IsGoogleOperation(*body)) {
+        mode = Mode::kGoogle;
+        monitor = google_monitor();
       }
       break;
     case PollingMode::kOperationLocation:
@@ -549,6 +621,12 @@ void LroMachine::OnInitialResponse(const HttpResponse& response, Instant now) {
         monitor = url;
       }
       break;
+    case PollingMode::kGoogle:
+      if (body && StringField(*body, "name")) {
+        mode = Mode::kGoogle;
+        monitor = google_monitor();
+      }
+      break;
   }
   if (!monitor.ok()) {
     Fail(monitor.status());
@@ -564,12 +642,28 @@ void LroMachine::OnInitialResponse(const HttpResponse& response, Instant now) {
     }
     mode_ = Mode::kNone;
     Debug([&] { return std::string("finished synchronously: HTTP " + std::to_string(status)); });
+    if (status != 204 && !response.body.empty() && !body && DeclaresJson(response)) {
+      // The body may hold a provisioningState or a status the client could not read: it
+      // cannot know that the operation is done.
+      Fail(UnreadableJson("the initial request", response));
+      return;
+    }
     state_.status = LroStatus{StatusKind::kSucceeded, "Succeeded", true};
     if (status == 204 || response.body.empty()) {
       Succeed(Result{false, status, {}, {}});
     } else {
       Succeed(ResultFrom(response));
     }
+    return;
+  }
+
+  if (mode == Mode::kGoogle) {
+    mode_ = mode;
+    phase_ = Phase::kPolling;
+    monitor_url_ = std::move(*monitor);
+    state_.status = LroStatus{StatusKind::kRunning, "", true};
+    Debug([&] { return std::string("polling mode google, operation " + RedactUrl(monitor_url_)); });
+    OnGoogleBody(response, *body, now);
     return;
   }
 
@@ -658,6 +752,15 @@ void LroMachine::OnPollResponse(const HttpResponse& response, Instant now) {
           OnMonitorBody(response, *body, now);
           return;
         }
+        if (IsGoogleOperation(*body)) {
+          Debug([&] { return std::string("Location answers with a Google Operation"); });
+          mode_ = Mode::kGoogle;
+          OnGoogleBody(response, *body, now);
+          return;
+        }
+      } else if (!response.body.empty() && DeclaresJson(response)) {
+        Fail(UnreadableJson("the poll of " + RedactUrl(request_url), response));
+        return;
       }
       state_.status = LroStatus{StatusKind::kSucceeded, "Succeeded", true};
       Succeed(ResultFrom(response));
@@ -694,6 +797,15 @@ void LroMachine::OnPollResponse(const HttpResponse& response, Instant now) {
       }
       return;
     }
+    case Mode::kGoogle: {
+      const auto body = ParseBody(response.body);
+      if (!body) {
+        Fail(UnreadableJson("the poll of " + RedactUrl(request_url), response));
+        return;
+      }
+      OnGoogleBody(response, *body, now);
+      return;
+    }
     default:
       break;
   }
@@ -727,6 +839,9 @@ void LroMachine::OnMonitorBody(const HttpResponse& response, const boost::json::
     Fail(ProtocolError("the status monitor's status is not a string: " +
                        boost::json::serialize(*status).substr(0, 100)));
     return;
+  }
+  if (operation_id_.empty()) {
+    if (auto id = StringField(body, "id")) operation_id_ = std::move(*id);
   }
   const LroStatus previous = state_.status;
   state_.status = ClassifyStatus(status->get_string());
@@ -855,6 +970,36 @@ void LroMachine::OnTerminalFailure(const boost::json::value& body) {
   Fail(std::move(status));
 }
 
+void LroMachine::OnGoogleBody(const HttpResponse& response, const boost::json::value& body,
+                              Instant now) {
+  auto operation = ReadGoogleOperation(body);
+  if (!operation.ok()) {
+    Fail(operation.status());
+    return;
+  }
+  if (!operation->name.empty()) operation_id_ = operation->name;
+  if (operation->percent_complete) state_.percent_complete = operation->percent_complete;
+  if (!operation->done) {
+    state_.status = LroStatus{StatusKind::kRunning, "Running", true};
+    ScheduleNextPoll(response.headers, now);
+    return;
+  }
+  if (operation->error) {
+    // google.rpc.Code 1 (CANCELLED) is a canceled operation; any other is a failure.
+    state_.status = operation->rpc_code == 1 ? LroStatus{StatusKind::kCanceled, "Canceled", true}
+                                             : LroStatus{StatusKind::kFailed, "Failed", true};
+    state_.error = std::move(*operation->error);
+    OnTerminalFailure(body);
+    return;
+  }
+  state_.status = LroStatus{StatusKind::kSucceeded, "Succeeded", true};
+  if (operation->response) {
+    Succeed(JsonResult(*operation->response, response.status));
+  } else {
+    Succeed(Result{false, response.status, {}, {}});
+  }
+}
+
 void LroMachine::StartFinalGet(std::string url) {
   final_url_ = std::move(url);
   phase_ = Phase::kFinalGet;
@@ -905,7 +1050,8 @@ StatusOr<Result> LroMachine::outcome() const {
 
 StatusOr<Outgoing> LroMachine::CancelRequest() const {
   const bool monitor_mode = mode_ == Mode::kOperationLocation ||
-                            mode_ == Mode::kAzureAsyncOperation || mode_ == Mode::kFabric;
+                            mode_ == Mode::kAzureAsyncOperation || mode_ == Mode::kFabric ||
+                            mode_ == Mode::kGoogle;
   CancelStyle style = config_->options.cancel_style;
   if (style == CancelStyle::kAuto)
     style = monitor_mode ? CancelStyle::kPostMonitorCancel : CancelStyle::kNone;
@@ -948,7 +1094,9 @@ Status LroMachine::OnCancelResponse(const HttpResponse& response, Instant now) {
   next_at_ = std::min(next_at_, now.mono + config_->polling.floor);
   if (phase_ == Phase::kPolling) {
     if (auto body = ParseBody(response.body); body && StringField(*body, "status")) {
-      if (mode_ != Mode::kLocation && mode_ != Mode::kBody) OnMonitorBody(response, *body, now);
+      if (mode_ != Mode::kLocation && mode_ != Mode::kBody && mode_ != Mode::kGoogle) {
+        OnMonitorBody(response, *body, now);
+      }
     }
   }
   return Status();
@@ -986,7 +1134,7 @@ StatusOr<LroMachine> LroMachine::FromResumeToken(std::string_view token, SharedM
   if (!fields.ok()) return fields.status();
   Mode mode = Mode::kUnknown;
   for (Mode candidate : {Mode::kNone, Mode::kOperationLocation, Mode::kAzureAsyncOperation,
-                         Mode::kFabric, Mode::kLocation, Mode::kBody}) {
+                         Mode::kFabric, Mode::kLocation, Mode::kBody, Mode::kGoogle}) {
     if (fields->mode == ModeName(candidate)) mode = candidate;
   }
   if (mode == Mode::kUnknown) {

@@ -48,6 +48,7 @@ enum class Mode {
   kFabric,    // Fabric status monitor
   kLocation,  // ARM Location polling
   kBody,      // provisioningState on the original URL
+  kGoogle,    // Google Operation resource (AIP-151)
 };
 const char* ModeName(Mode mode);
 
@@ -79,6 +80,11 @@ class LroMachine {
   [[nodiscard]] bool done() const { return phase_ == Phase::kDone; }
   [[nodiscard]] Phase phase() const { return phase_; }
   [[nodiscard]] Mode mode() const { return mode_; }
+  // What polls GET; empty before the start is answered or when nothing is polled.
+  [[nodiscard]] const std::string& monitor_url() const { return monitor_url_; }
+  // The operation's id as the service gave it: x-ms-operation-id, a Google operation's name,
+  // a status monitor's `id`. Empty until one is seen.
+  [[nodiscard]] const std::string& operation_id() const { return operation_id_; }
   // When the pending request is due.
   [[nodiscard]] MonotonicTime next_at() const { return next_at_; }
   // True when the pending request follows at once from the last answer (the final GET after a
@@ -101,6 +107,10 @@ class LroMachine {
   // The cancel request's answer; OK when the service accepted it.
   Status OnCancelResponse(const HttpResponse& response, Instant now);
 
+  // Why the pending request is a retry: the last request failed transiently and a retry is
+  // scheduled at next_at(), the state left as it was. OK when the last answer was read.
+  [[nodiscard]] const Status& retry_cause() const { return retry_cause_; }
+
   [[nodiscard]] const OperationState& state() const { return state_; }
   // Once done: the result or why there is none; kFailedPrecondition before.
   [[nodiscard]] StatusOr<Result> outcome() const;
@@ -115,6 +125,8 @@ class LroMachine {
   void OnFinalResponse(const HttpResponse& response, Instant now);
   void OnTerminalSuccess(const HttpResponse& response, const boost::json::value& body);
   void OnTerminalFailure(const boost::json::value& body);
+  // A Google Operation body (SPEC §3 step 6), from the start or a poll.
+  void OnGoogleBody(const HttpResponse& response, const boost::json::value& body, Instant now);
   // A retryable failure (SPEC §6): schedule a retry within the budget, or fail.
   void OnTransient(const std::string& cause, const Headers* headers, int http_status, Instant now);
 
@@ -127,6 +139,8 @@ class LroMachine {
   void RecordCookies(const Headers& headers, const std::string& request_url);
   bool InitialRequestIsRetriable() const;
   HttpRequest BuildRequest(std::string method, std::string url) const;
+  // Adds the cookies the service set for the request's host (SPEC §3).
+  void AddCookies(HttpRequest& request) const;
   template <typename MakeMessage>
   void Debug(MakeMessage&& make_message) const {
     config_->logger.LogLazily(LogLevel::kDebug, std::forward<MakeMessage>(make_message));
@@ -152,9 +166,11 @@ class LroMachine {
   std::string monitor_url_;  // what polls GET
   std::string location_;     // the latest Location seen
   std::string final_url_;    // what the final GET fetches
+  std::string operation_id_;
   MonotonicTime next_at_;
   bool immediate_ = true;
   int consecutive_failures_ = 0;
+  Status retry_cause_;
 
   OperationState state_;
   std::optional<Result> result_;

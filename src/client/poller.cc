@@ -22,7 +22,20 @@ struct Poller::Impl {
   mutable std::mutex snapshot_mutex;
   OperationState state;
   bool done = false;
+  std::optional<StatusOr<Result>> outcome;  // once done
+  std::string id;
+  std::string monitor_url;
+  std::string polling_mode;
   std::vector<ProgressCallback> callbacks;
+
+  // Copies what the accessors read besides the state. REQUIRES: snapshot_mutex and
+  // operation_mutex held (or the poller not yet shared).
+  void CopySnapshot() {
+    if (done && !outcome) outcome = operation->outcome();
+    id = operation->id();
+    monitor_url = operation->monitor_url();
+    polling_mode = operation->polling_mode();
+  }
 
   // Copies the operation's state; runs the callbacks when it changed.
   // REQUIRES: operation_mutex held.
@@ -34,6 +47,7 @@ struct Poller::Impl {
       const bool changed = state != operation->state() || done != operation->done();
       state = operation->state();
       done = operation->done();
+      CopySnapshot();
       if (changed) to_call = callbacks;
       published = state;
     }
@@ -60,6 +74,7 @@ Poller::Poller(std::unique_ptr<Operation> operation, std::shared_ptr<Clock> cloc
   impl_->clock = clock ? std::move(clock) : SystemClock();
   impl_->state = impl_->operation->state();
   impl_->done = impl_->operation->done();
+  impl_->CopySnapshot();
 }
 
 Poller::Poller(Poller&&) noexcept = default;
@@ -77,8 +92,10 @@ OperationState Poller::State() const {
 }
 
 StatusOr<Result> Poller::Outcome() const {
-  std::lock_guard lock(impl_->operation_mutex);
-  return impl_->operation->outcome();
+  // From the snapshot: never waits for a request in flight.
+  std::lock_guard lock(impl_->snapshot_mutex);
+  if (impl_->outcome) return *impl_->outcome;
+  return Status(StatusCode::kFailedPrecondition, "the operation is not done");
 }
 
 Status Poller::Poll(const CancellationToken& cancel) {
@@ -154,6 +171,21 @@ Status Poller::Cancel(const CancellationToken& cancel) {
 StatusOr<std::string> Poller::ResumeToken() const {
   std::lock_guard lock(impl_->operation_mutex);
   return impl_->operation->ResumeToken();
+}
+
+std::string Poller::OperationId() const {
+  std::lock_guard lock(impl_->snapshot_mutex);
+  return impl_->id;
+}
+
+std::string Poller::MonitorUrl() const {
+  std::lock_guard lock(impl_->snapshot_mutex);
+  return impl_->monitor_url;
+}
+
+std::string Poller::PollingModeName() const {
+  std::lock_guard lock(impl_->snapshot_mutex);
+  return impl_->polling_mode;
 }
 
 void Poller::OnProgress(ProgressCallback callback) {

@@ -1,5 +1,7 @@
 // The libcurl transport against a real loopback server: the HttpTransport contract of
 // lro/http.h.
+#include "lro/curl_transport.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
