@@ -16,6 +16,10 @@ packages=(
   util-linux curl procps
 )
 
+# Debian packages (cpack -G DEB, scripts/package-check.sh): man pages generated from --help,
+# dpkg-shlibdeps for the packages' dependencies, make for the pkg-config build of examples/.
+packages+=(help2man dpkg-dev make)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -74,6 +74,7 @@ int main(int argc, char** argv) {
       "finish, unfinished operations stay in the store for the next start.",
       "lrod"};
   app.get_formatter()->column_width(40);
+  app.set_version_flag("--version", std::string("lrod ") + LRO_VERSION);
 
   std::string listen = "127.0.0.1:8080";
   std::string store = "sqlite:lrod.db";
@@ -107,6 +108,8 @@ int main(int argc, char** argv) {
   app.set_config("--config", "",
                  "Read options from a TOML/INI file whose keys are the long option names, "
                  "e.g. listen = \"0.0.0.0:8080\"; flags on the command line win");
+  // A mistyped key in the file must not be ignored silently.
+  app.allow_config_extras(CLI::config_extras_mode::error);
   app.add_option("--listen", listen, "HOST:PORT to listen on ([::1]:8080 for IPv6; port 0 = any)")
       ->capture_default_str();
   app.add_option("--store", store,
