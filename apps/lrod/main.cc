@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
   std::string purge_interval = "1m";
   std::size_t purge_batch = 1000;
   std::string progress_debounce = "250ms";
+  std::string max_wait = "60s";
   std::vector<std::string> retry_after;
   std::vector<std::string> concurrency;
   double rate_limit = 0;
@@ -172,6 +173,12 @@ int main(int argc, char** argv) {
                  "Minimum time between two stored progress updates of one operation")
       ->check(duration)
       ->capture_default_str();
+  app.add_option("--max-wait", max_wait,
+                 "GET /v1/operations/{id} with 'Prefer: wait=N' is held until the state changes "
+                 "or min(N, this) passes, then answered with 'Preference-Applied: wait=...' "
+                 "(whole seconds; 0 = ignore Prefer: wait)")
+      ->check(duration)
+      ->capture_default_str();
   app.add_option("--retry-after", retry_after,
                  "TYPE=SECONDS: Retry-After on the 202 and running states of an operation "
                  "type (repeatable; the demo's type is Item.Create; default 1)");
@@ -251,6 +258,7 @@ int main(int argc, char** argv) {
   options.purge_interval = *ParseDuration(purge_interval);
   options.purge_batch = purge_batch;
   options.progress_debounce = *ParseDuration(progress_debounce);
+  options.max_wait = std::chrono::duration_cast<std::chrono::seconds>(*ParseDuration(max_wait));
   options.idle_timeout = *ParseDuration(idle_timeout);
   options.shutdown_grace = *ParseDuration(shutdown_grace);
   for (const auto& pair : retry_after) {

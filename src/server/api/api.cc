@@ -1,5 +1,6 @@
 #include "api/api.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <exception>
@@ -64,6 +65,44 @@ bool IsPrintable(std::string_view text) {
     if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7E) return false;
   }
   return true;
+}
+
+// The wait=N preference of the Prefer header (RFC 7240 §4.3) in seconds; nullopt when there
+// is none or it is malformed (a preference a server cannot use is ignored, RFC 7240 §2).
+std::optional<std::int64_t> PreferredWait(const Headers& headers) {
+  auto prefer = FindHeader(headers, "Prefer");
+  if (!prefer) return std::nullopt;
+  const auto trim = [](std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+    return text;
+  };
+  std::string_view rest = *prefer;
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    item = item.substr(0, item.find(';'));  // a preference's own parameters
+    const std::size_t equals = item.find('=');
+    if (equals == std::string_view::npos) continue;
+    const std::string_view name = trim(item.substr(0, equals));
+    std::string_view value = trim(item.substr(equals + 1));
+    if (name.size() != 4 || (name[0] | 0x20) != 'w' || (name[1] | 0x20) != 'a' ||
+        (name[2] | 0x20) != 'i' || (name[3] | 0x20) != 't') {
+      continue;
+    }
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    std::int64_t seconds = 0;
+    const char* end = value.data() + value.size();
+    auto [ptr, ec] = std::from_chars(value.data(), end, seconds);
+    if (value.empty() || value.size() > 12 || ec != std::errc() || ptr != end || seconds < 0) {
+      return std::nullopt;
+    }
+    return seconds;
+  }
+  return std::nullopt;
 }
 
 void AddHeader(std::string& headers, std::string_view name, std::string_view value) {
@@ -223,6 +262,7 @@ Api::Result Api::Handle(ApiRequest& request) {
 
   if (path.starts_with(kOperationsPrefix) &&
       (path.size() == kOperationsPrefix.size() || path[kOperationsPrefix.size()] == '/')) {
+    if (auto held = HoldState(request, path, principal, request_id)) return std::move(*held);
     return finish(Operations(request, path, query, principal, std::move(request_id)));
   }
   return RunRoute(request, path, query, principal, std::move(request_id));
@@ -241,6 +281,46 @@ ApiResponse Api::StateResponse(const std::shared_ptr<const Snapshot>& snapshot,
   response.request_id = std::move(request_id);
   response.endpoint = endpoint;
   return response;
+}
+
+std::optional<Api::Result> Api::HoldState(const ApiRequest& request, std::string_view path,
+                                          const std::string& principal,
+                                          const std::string& request_id) {
+  if (config_.watchers == nullptr || config_.max_wait.count() <= 0 || request.method != "GET" ||
+      path.size() <= kOperationsPrefix.size() + 1) {
+    return std::nullopt;
+  }
+  const std::string id(path.substr(kOperationsPrefix.size() + 1));
+  if (id.find_first_of("/:") != std::string::npos) return std::nullopt;  // result, cancel
+  const auto wanted = PreferredWait(request.headers);
+  if (!wanted || *wanted <= 0) return std::nullopt;
+  auto seen = runtime_.Find(id, principal, false);
+  // Unknown, someone else's, expired or unreadable: answered as usual, at once.
+  if (!seen.ok() || !*seen) return std::nullopt;
+  const std::int64_t applied = std::min<std::int64_t>(*wanted, config_.max_wait.count());
+  const std::string preference = "wait=" + std::to_string(applied);
+
+  auto render = [this, preference, request_id,
+                 headers = request.headers](const std::shared_ptr<const Snapshot>& snapshot) {
+    ApiResponse response = StateResponse(snapshot, request_id, Endpoint::kState);
+    AddHeader(response.headers, "Preference-Applied", preference);
+    AddCommonHeaders(response, &headers);
+    return response;
+  };
+  if (IsTerminal((*seen)->status)) return Result{render(*seen), nullptr};
+
+  auto pending = std::make_shared<PendingReply>();
+  const StateWatchers::Id watch = config_.watchers->Watch(
+      id, std::chrono::seconds(applied),
+      [pending, render, seen = *seen](std::shared_ptr<const Snapshot> changed) {
+        pending->Complete(render(changed ? changed : seen));
+      });
+  // A commit between the first read and the watch: answer it now (Wake does nothing when the
+  // watch has already been completed).
+  if (auto now = runtime_.Find(id, principal, false); now.ok() && *now && *now != *seen) {
+    config_.watchers->Wake(watch, *now);
+  }
+  return Result{std::nullopt, std::move(pending)};
 }
 
 ApiResponse Api::Operations(const ApiRequest& request, std::string_view path,
@@ -713,6 +793,11 @@ ApiResponse Api::Metrics() {
   AppendMetricHeader(out, "lrod_store_commit_duration_seconds", "histogram",
                      "Duration of one store transaction, fsync included.");
   metrics_.commit_latency.Render(out, "lrod_store_commit_duration_seconds", "");
+  if (config_.watchers != nullptr) {
+    AppendMetricHeader(out, "lrod_requests_waiting", "gauge",
+                       "State reads held by Prefer: wait until a state change or their timeout.");
+    out += "lrod_requests_waiting " + std::to_string(config_.watchers->size()) + "\n";
+  }
   runtime_.RenderMetrics(out);
   return response;
 }

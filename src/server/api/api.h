@@ -18,6 +18,7 @@
 #include "runtime/metrics.h"
 #include "runtime/router.h"
 #include "runtime/runtime.h"
+#include "runtime/state_watchers.h"
 #include "runtime/throttle.h"
 
 namespace lro::server::internal {
@@ -66,6 +67,9 @@ struct ApiConfig {
   std::chrono::milliseconds idempotency_window = std::chrono::hours(24);
   double rate_limit = 0;
   double rate_burst = 0;
+  // Prefer: wait (see ServerOptions::max_wait); no holding without watchers or with 0.
+  std::chrono::seconds max_wait{0};
+  StateWatchers* watchers = nullptr;
 };
 
 class Api {
@@ -91,6 +95,9 @@ class Api {
                          const std::string& principal, std::string request_id);
   ApiResponse StateResponse(const std::shared_ptr<const Snapshot>& snapshot, std::string request_id,
                             Endpoint endpoint) const;
+  // GET /v1/operations/{id} with Prefer: wait: the held answer, or nullopt to answer as usual.
+  std::optional<Result> HoldState(const ApiRequest& request, std::string_view path,
+                                  const std::string& principal, const std::string& request_id);
   ApiResponse ListOperations(std::string_view query, const std::string& principal,
                              std::string request_id);
   Result RunRoute(ApiRequest& request, std::string_view path, std::string_view query,

@@ -507,6 +507,7 @@ void Runtime::OnWriteDone(const std::shared_ptr<LiveOp>& op, const Status& statu
   CreateCallback answer;
   CreateOutcome outcome;
   bool newly_terminal = false;
+  std::shared_ptr<const Snapshot> published;
   if (!status.ok()) {
     bool was_insert = false;
     {
@@ -546,12 +547,14 @@ void Runtime::OnWriteDone(const std::shared_ptr<LiveOp>& op, const Status& statu
     std::lock_guard lock(op->mutex);
     if (!op->prepared) return;  // nothing was written
     op->committed = std::move(op->prepared);
+    published = op->committed;
     if (IsTerminal(op->committed->status) && !op->terminal_published) {
       op->terminal_published = true;
       newly_terminal = true;
     }
     TakeAnswerLocked(*op, answer, outcome);
   }
+  if (config_.on_commit) config_.on_commit(published);
   if (newly_terminal) {
     const auto& snapshot = *op->committed;
     metrics_.operations_finished[static_cast<std::size_t>(snapshot.status)].fetch_add(
