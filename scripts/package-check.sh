@@ -67,7 +67,7 @@ expect_file lrod '/usr/share/man/man1/lrod\.1(\.gz)?'
 
 echo "== 2. apt install"
 DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "${packages[@]}" >/dev/null 2>&1 || true
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${debs[@]}" \
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 "${debs[@]}" \
   >"$work/apt.log" 2>&1 || { cat "$work/apt.log"; fail "apt-get install"; }
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" | grep -q "install ok installed" || fail "$p not installed"
