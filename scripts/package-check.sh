@@ -131,6 +131,16 @@ out=$(/usr/bin/lro start "$base/v1/workspaces/pkg/items" \
   fail "lro start failed"
 echo "$out"
 grep -q '"displayName":"Packaged notebook"' <<<"$out" || fail "lro did not print the item"
+# The installed lrod holds a state read with Prefer: wait until the operation changes.
+location=$(curl -s -D - -o /dev/null -X POST "$base/v1/workspaces/pkg/items" \
+  -H 'Content-Type: application/json' \
+  -d '{"displayName":"Held","type":"Notebook","demo":{"durationMs":1000,"progressSteps":0}}' |
+  tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
+[ -n "$location" ] || fail "no Location on the 202"
+applied=$(curl -s -D - -o /dev/null -H 'Prefer: wait=30' "$location" |
+  tr -d '\r' | sed -n 's/^[Pp]reference-[Aa]pplied: //p')
+[ "$applied" = "wait=30" ] || fail "Prefer: wait was not applied (Preference-Applied: '$applied')"
+echo "Prefer: wait=30 on $location: Preference-Applied: $applied"
 [ -s /var/lib/lrod/lrod.db ] || fail "no store in /var/lib/lrod"
 [ "$(stat -c %U /var/lib/lrod/lrod.db)" = lrod ] || fail "the store is not owned by lrod"
 

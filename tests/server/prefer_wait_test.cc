@@ -114,6 +114,19 @@ TEST(PreferWait, TheWaitIsCappedByMaxWait) {
   EXPECT_EQ(Str(ParseJson(held.body).at("status")), "Running");
 }
 
+TEST(PreferWait, AHoldLongerThanTheIdleTimeoutIsAnsweredOnItsConnection) {
+  TempDir dir;
+  ServerOptions options = WaitOptions(dir, seconds(600));
+  options.idle_timeout = std::chrono::milliseconds(300);
+  Harness h(options);
+  const std::string id = StartIdleOperation(h);
+  auto reply = GetAsync(h, id, "wait=2");
+  HttpResponse held = Await(reply);
+  ASSERT_EQ(held.status, 200) << held.body;
+  EXPECT_EQ(Header(held, "Preference-Applied"), "wait=2");
+  EXPECT_EQ(Str(ParseJson(held.body).at("status")), "Running");
+}
+
 TEST(PreferWait, WithoutTheHeaderOrWithAnUnusableOneTheStateIsAnsweredAtOnce) {
   TempDir dir;
   Harness h(WaitOptions(dir, seconds(600)));
