@@ -6,6 +6,7 @@
 #include <exception>
 #include <utility>
 
+#include "api/ui_assets.h"
 #include "common/json_text.h"
 #include "common/time_text.h"
 #include "runtime/ids.h"
@@ -221,6 +222,28 @@ Api::Result Api::Handle(ApiRequest& request) {
       response.body = R"({"status":"ok"})";
     }
     response.request_id = std::move(request_id);
+    return finish(std::move(response));
+  }
+
+  // The operations page: static files, no data (the page calls the API with the caller's own
+  // credentials), so served without authentication.
+  if (path == "/ui" || path.starts_with("/ui/")) {
+    if (request.method != "GET") {
+      return finish(ErrorResponse(405, Error("MethodNotAllowed", "Use GET."), request_id));
+    }
+    const UiAsset* asset = FindUiAsset(path);
+    if (asset == nullptr) {
+      return finish(
+          ErrorResponse(404, Error("EntityNotFound", "No such page."), std::move(request_id)));
+    }
+    ApiResponse response;
+    response.content_type = std::string(asset->content_type);
+    response.body_view = asset->body;
+    response.request_id = std::move(request_id);
+    AddHeader(response.headers, "Content-Security-Policy", kUiContentSecurityPolicy);
+    AddHeader(response.headers, "X-Content-Type-Options", "nosniff");
+    AddHeader(response.headers, "Referrer-Policy", "no-referrer");
+    AddHeader(response.headers, "Cache-Control", "no-cache");
     return finish(std::move(response));
   }
 
