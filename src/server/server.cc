@@ -108,10 +108,11 @@ Status Server::Start() {
   config.progress_debounce = o.progress_debounce;
   config.shutdown_grace = o.shutdown_grace;
   s.watchers = std::make_unique<internal::StateWatchers>();
-  config.on_commit =
-      [watchers = s.watchers.get()](const std::shared_ptr<const internal::Snapshot>& snapshot) {
-        watchers->Notify(snapshot);
-      };
+  config.on_commit = [watchers = s.watchers.get()](
+                         const std::string& principal,
+                         const std::shared_ptr<const internal::Snapshot>& snapshot) {
+    watchers->Notify(principal, snapshot);
+  };
   s.runtime = std::make_unique<internal::Runtime>(config, s.store, s.router, s.metrics, *s.logger);
   if (auto status = s.runtime->Start(); !status.ok()) {
     s.runtime->Stop();

@@ -50,48 +50,71 @@ struct Received {
 };
 
 TEST(StateWatchers, ACommitCompletesTheWaitersOfItsOperationOnly) {
-  StateWatchers watchers;
-  Received a;
+  Received a;  // outlive the watchers, whose destructor completes what still waits
   Received b;
+  StateWatchers watchers;
   watchers.Watch("op-a", seconds(600), a.Callback());
   watchers.Watch("op-a", seconds(600), a.Callback());
   watchers.Watch("op-b", seconds(600), b.Callback());
   EXPECT_EQ(watchers.size(), 3u);
 
   const auto state = State("op-a", 50);
-  watchers.Notify(state);
+  watchers.Notify("alice", state);
   ASSERT_TRUE(a.WaitFor(2));
   EXPECT_EQ(a.states.size(), 2u);
   EXPECT_EQ(a.states[0], state);
   EXPECT_EQ(watchers.size(), 1u);
 
   // A second commit finds nobody waiting on op-a: each waiter completes once.
-  watchers.Notify(State("op-a", 60));
+  watchers.Notify("alice", State("op-a", 60));
   EXPECT_EQ(a.states.size(), 2u);
   EXPECT_EQ(b.states.size(), 0u);
 }
 
 TEST(StateWatchers, WakeCompletesOneWaiterOnceAndTimeoutsAreNull) {
-  StateWatchers watchers;
   Received r;
+  Received timed_out;
+  StateWatchers watchers;
   const auto id = watchers.Watch("op", seconds(600), r.Callback());
   watchers.Wake(id, State("op", 10));
   watchers.Wake(id, State("op", 20));  // already completed: nothing
-  watchers.Notify(State("op", 30));
+  watchers.Notify("alice", State("op", 30));
   ASSERT_TRUE(r.WaitFor(1));
   EXPECT_EQ(r.states.size(), 1u);
   EXPECT_EQ(r.states[0]->percent_complete, 10);
 
-  Received timed_out;
   watchers.Watch("op", milliseconds(0), timed_out.Callback());
   ASSERT_TRUE(timed_out.WaitFor(1));
   EXPECT_EQ(timed_out.null, 1);
   EXPECT_EQ(watchers.size(), 0u);
 }
 
-TEST(StateWatchers, StopCompletesEveryWaiterWithNullAndRefusesNewOnes) {
+TEST(StateWatchers, SubscribersHearTheirPrincipalsCommitsUntilUnsubscribed) {
+  Received alice;
+  Received bob;
+  int stopped = 0;
   StateWatchers watchers;
+  const auto on_change = [](Received& r) {
+    return [&r](const std::shared_ptr<const Snapshot>& state) { r.Callback()(state); };
+  };
+  const auto id = watchers.Subscribe("alice", on_change(alice), [&stopped] { ++stopped; });
+  watchers.Subscribe("bob", on_change(bob), [&stopped] { ++stopped; });
+  EXPECT_EQ(watchers.subscribers(), 2u);
+  watchers.Notify("alice", State("op-1", 10));
+  watchers.Notify("alice", State("op-1", 20));
+  EXPECT_EQ(alice.states.size(), 2u);
+  EXPECT_EQ(bob.states.size(), 0u);
+  watchers.Unsubscribe(id);
+  watchers.Notify("alice", State("op-1", 30));
+  EXPECT_EQ(alice.states.size(), 2u);
+  watchers.Stop();
+  EXPECT_EQ(stopped, 1);  // bob's; alice had unsubscribed
+  EXPECT_EQ(watchers.subscribers(), 0u);
+}
+
+TEST(StateWatchers, StopCompletesEveryWaiterWithNullAndRefusesNewOnes) {
   Received r;
+  StateWatchers watchers;
   watchers.Watch("op-1", seconds(600), r.Callback());
   watchers.Watch("op-2", seconds(600), r.Callback());
   watchers.Stop();

@@ -124,7 +124,10 @@ test('the operations page: login, isolation, live progress, escaping, cancel', a
   await page.waitForSelector(`tr[data-id="${idle}"]`, { timeout: BOUND_MS });
   assert.equal(await page.$(`tr[data-id="${secret}"]`), null, "bob's operation is listed");
 
-  // Live: the moving operation ends without a reload.
+  // Live, from the event stream: an operation created now appears, and the moving one ends,
+  // without a reload.
+  const late = await create('token-alice', 'late', { durationMs: 600000, progressSteps: 0 });
+  await page.waitForSelector(`tr[data-id="${late}"]`, { timeout: BOUND_MS });
   await page.waitForFunction(
       (id) => document.querySelector(`tr[data-id="${id}"] td:nth-child(3)`)?.textContent ===
               'Succeeded',

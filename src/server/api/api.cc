@@ -143,6 +143,79 @@ void PendingReply::OnReady(std::function<void(ApiResponse)> callback) {
   callback(std::move(ready));
 }
 
+void EventStream::Push(std::string_view key, std::string event) {
+  std::shared_ptr<PendingReply> waiting;
+  ApiResponse ready;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    bool replaced = false;
+    if (!key.empty()) {
+      for (auto& [queued_key, queued] : queue_) {
+        if (queued_key == key) {
+          queued = std::move(event);
+          replaced = true;
+          break;
+        }
+      }
+    }
+    if (!replaced) queue_.emplace_back(std::string(key), std::move(event));
+    if (!waiting_) return;
+    waiting = std::move(waiting_);
+    waiting_ = nullptr;
+    for (auto& [queued_key, queued] : queue_) ready.body += queued;
+    queue_.clear();
+  }
+  waiting->Complete(std::move(ready));
+}
+
+void EventStream::Close() {
+  std::shared_ptr<PendingReply> waiting;
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    if (!queue_.empty() || !waiting_) return;
+    waiting = std::move(waiting_);
+    waiting_ = nullptr;
+  }
+  waiting->Complete(ApiResponse{});
+}
+
+std::shared_ptr<PendingReply> EventStream::Next() {
+  auto next = std::make_shared<PendingReply>();
+  ApiResponse ready;
+  {
+    std::lock_guard lock(mutex_);
+    if (queue_.empty() && !closed_) {
+      waiting_ = next;
+      return next;
+    }
+    for (auto& [queued_key, queued] : queue_) ready.body += queued;
+    queue_.clear();
+  }
+  next->Complete(std::move(ready));
+  return next;
+}
+
+void EventStream::OnFinish(std::function<void()> callback) {
+  std::lock_guard lock(mutex_);
+  on_finish_ = std::move(callback);
+}
+
+void EventStream::Finish() {
+  std::function<void()> callback;
+  {
+    std::lock_guard lock(mutex_);
+    if (finished_) return;
+    finished_ = true;
+    closed_ = true;
+    queue_.clear();
+    callback = std::move(on_finish_);
+    on_finish_ = nullptr;
+  }
+  if (callback) callback();
+}
+
 Api::Api(ApiConfig config, Runtime& runtime, Router& router, internal::Metrics& metrics,
          Logger& logger)
     : config_(std::move(config)),
@@ -285,6 +358,12 @@ Api::Result Api::Handle(ApiRequest& request) {
 
   if (path.starts_with(kOperationsPrefix) &&
       (path.size() == kOperationsPrefix.size() || path[kOperationsPrefix.size()] == '/')) {
+    if (path == "/v1/operations/events") {
+      if (request.method != "GET") {
+        return finish(ErrorResponse(405, Error("MethodNotAllowed", "Use GET."), request_id));
+      }
+      return finish(Events(principal, std::move(request_id)));
+    }
     if (auto held = HoldState(request, path, principal, request_id)) return std::move(*held);
     return finish(Operations(request, path, query, principal, std::move(request_id)));
   }
@@ -303,6 +382,54 @@ ApiResponse Api::StateResponse(const std::shared_ptr<const Snapshot>& snapshot,
   response.hold = snapshot;
   response.request_id = std::move(request_id);
   response.endpoint = endpoint;
+  return response;
+}
+
+ApiResponse Api::Events(const std::string& principal, std::string request_id) {
+  if (config_.watchers == nullptr) {
+    return ErrorResponse(404, Error("EntityNotFound", "No event stream here."),
+                         std::move(request_id));
+  }
+  auto stream = std::make_shared<EventStream>();
+  // Each event is one operation's state in the list endpoint's words: {id, type, status,
+  // percentComplete, createdTimeUtc, lastUpdatedTimeUtc, error?}.
+  const Mode mode = config_.mode;
+  const StateWatchers::Id id = config_.watchers->Subscribe(
+      principal,
+      [stream, mode](const std::shared_ptr<const Snapshot>& snapshot) {
+        std::string event = "event: state\ndata: {\"id\":";
+        AppendJsonString(event, snapshot->id);
+        event += ",\"type\":";
+        AppendJsonString(event, snapshot->type);
+        event += ",\"status\":";
+        AppendJsonString(event, VisibleStatusName(mode, snapshot->status));
+        event += ",\"percentComplete\":";
+        event += snapshot->percent_complete ? std::to_string(*snapshot->percent_complete) : "null";
+        event += ",\"createdTimeUtc\":\"";
+        AppendIso8601(event, snapshot->created_ms);
+        event += "\",\"lastUpdatedTimeUtc\":\"";
+        AppendIso8601(event, snapshot->updated_ms);
+        event += '"';
+        if (snapshot->error) {
+          event += ",\"error\":";
+          if (mode == Mode::kFabric) {
+            AppendFabricError(event, *snapshot->error, "");
+          } else {
+            AppendAzureError(event, *snapshot->error);
+          }
+        }
+        event += "}\n\n";
+        stream->Push(snapshot->id, std::move(event));
+      },
+      [stream] { stream->Close(); });
+  stream->OnFinish([watchers = config_.watchers, id] { watchers->Unsubscribe(id); });
+  // Tells the reader it is subscribed (a reader that reconnects catches up from the list).
+  stream->Push("", "retry: 2000\n: subscribed\n\n");
+  ApiResponse response;
+  response.content_type = "text/event-stream";
+  AddHeader(response.headers, "Cache-Control", "no-store");
+  response.request_id = std::move(request_id);
+  response.stream = std::move(stream);
   return response;
 }
 
@@ -820,6 +947,9 @@ ApiResponse Api::Metrics() {
     AppendMetricHeader(out, "lrod_requests_waiting", "gauge",
                        "State reads held by Prefer: wait until a state change or their timeout.");
     out += "lrod_requests_waiting " + std::to_string(config_.watchers->size()) + "\n";
+    AppendMetricHeader(out, "lrod_event_streams_open", "gauge",
+                       "Open event streams (GET /v1/operations/events).");
+    out += "lrod_event_streams_open " + std::to_string(config_.watchers->subscribers()) + "\n";
   }
   runtime_.RenderMetrics(out);
   return response;

@@ -554,7 +554,7 @@ void Runtime::OnWriteDone(const std::shared_ptr<LiveOp>& op, const Status& statu
     }
     TakeAnswerLocked(*op, answer, outcome);
   }
-  if (config_.on_commit) config_.on_commit(published);
+  if (config_.on_commit) config_.on_commit(op->principal, published);
   if (newly_terminal) {
     const auto& snapshot = *op->committed;
     metrics_.operations_finished[static_cast<std::size_t>(snapshot.status)].fetch_add(

@@ -51,9 +51,10 @@ struct RuntimeConfig {
   std::chrono::milliseconds hot_period = std::chrono::seconds(60);
   std::size_t hot_limit = 100'000;
   std::size_t max_batch = 4096;
-  // Called with each operation state that has just committed (on the writer thread; must be
-  // quick): the state-change watchers of Prefer: wait.
-  std::function<void(const std::shared_ptr<const Snapshot>&)> on_commit;
+  // Called with each operation state that has just committed and the operation's principal
+  // (on the writer thread; must be quick): Prefer: wait and the event streams.
+  std::function<void(const std::string& principal, const std::shared_ptr<const Snapshot>&)>
+      on_commit;
 };
 
 enum class CreateKind {

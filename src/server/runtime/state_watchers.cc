@@ -69,8 +69,20 @@ void StateWatchers::Wake(Id id, std::shared_ptr<const Snapshot> snapshot) {
   callback(std::move(snapshot));
 }
 
-void StateWatchers::Notify(const std::shared_ptr<const Snapshot>& snapshot) {
-  if (!snapshot || count_.load(std::memory_order_relaxed) == 0) return;
+void StateWatchers::Notify(const std::string& principal,
+                           const std::shared_ptr<const Snapshot>& snapshot) {
+  if (!snapshot) return;
+  if (subscriber_count_.load(std::memory_order_relaxed) != 0) {
+    std::vector<std::shared_ptr<Subscriber>> listening;
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& [id, subscriber] : subscribers_) {
+        if (subscriber->principal == principal) listening.push_back(subscriber);
+      }
+    }
+    for (const auto& subscriber : listening) subscriber->on_change(snapshot);
+  }
+  if (count_.load(std::memory_order_relaxed) == 0) return;
   std::vector<std::pair<Callback, TimerQueue::Id>> woken;
   {
     std::lock_guard lock(mutex_);
@@ -89,12 +101,44 @@ void StateWatchers::Notify(const std::shared_ptr<const Snapshot>& snapshot) {
   }
 }
 
+StateWatchers::Id StateWatchers::Subscribe(
+    const std::string& principal,
+    std::function<void(const std::shared_ptr<const Snapshot>&)> on_change,
+    std::function<void()> on_stop) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopped_) {
+      const Id id = next_id_++;
+      subscribers_.emplace(id, std::make_shared<Subscriber>(Subscriber{
+                                   principal, std::move(on_change), std::move(on_stop)}));
+      subscriber_count_.store(subscribers_.size(), std::memory_order_relaxed);
+      return id;
+    }
+  }
+  on_stop();
+  return 0;
+}
+
+void StateWatchers::Unsubscribe(Id id) {
+  std::lock_guard lock(mutex_);
+  subscribers_.erase(id);
+  subscriber_count_.store(subscribers_.size(), std::memory_order_relaxed);
+}
+
+std::size_t StateWatchers::subscribers() const {
+  return subscriber_count_.load(std::memory_order_relaxed);
+}
+
 void StateWatchers::Stop() {
   std::vector<Callback> callbacks;
+  std::vector<std::shared_ptr<Subscriber>> stopped_subscribers;
   {
     std::lock_guard lock(mutex_);
     if (stopped_) return;
     stopped_ = true;
+    for (auto& [id, subscriber] : subscribers_) stopped_subscribers.push_back(subscriber);
+    subscribers_.clear();
+    subscriber_count_.store(0, std::memory_order_relaxed);
     for (auto& [id, waiter] : waiters_) callbacks.push_back(std::move(waiter.callback));
     waiters_.clear();
     by_operation_.clear();
@@ -102,6 +146,7 @@ void StateWatchers::Stop() {
   }
   timers_.Stop();
   for (auto& callback : callbacks) callback(nullptr);
+  for (auto& subscriber : stopped_subscribers) subscriber->on_stop();
 }
 
 }  // namespace lro::server::internal

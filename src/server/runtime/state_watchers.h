@@ -1,5 +1,6 @@
-// Requests held until an operation's committed state changes (lrod's `Prefer: wait`, RFC 7240).
-// A held request is an entry here and a deadline on one shared timer thread: never a thread.
+// Who hears of committed state changes: requests held until an operation's state changes
+// (lrod's `Prefer: wait`, RFC 7240), and event streams of a caller's state changes (/ui). A
+// held request is an entry here and a deadline on one shared timer thread: never a thread.
 #pragma once
 
 #include <atomic>
@@ -38,9 +39,21 @@ class StateWatchers {
   // Completes waiter `id` with `snapshot` now, if it is still waiting.
   void Wake(Id id, std::shared_ptr<const Snapshot> snapshot);
   // After each commit of an operation's state (called by the runtime on its writer thread):
-  // completes that operation's waiters. Cheap when nobody waits.
-  void Notify(const std::shared_ptr<const Snapshot>& snapshot);
-  // Completes every waiter with null and refuses new ones. Idempotent.
+  // completes that operation's waiters and tells the subscribers of its principal. Cheap when
+  // nobody waits or listens.
+  void Notify(const std::string& principal, const std::shared_ptr<const Snapshot>& snapshot);
+
+  // Calls `on_change` with every state of `principal`'s operations committed from now on, on
+  // the writer thread (it must be quick), until Unsubscribe; `on_stop` once at Stop (at once
+  // after it). Returns the id for Unsubscribe.
+  Id Subscribe(const std::string& principal,
+               std::function<void(const std::shared_ptr<const Snapshot>&)> on_change,
+               std::function<void()> on_stop);
+  // Stops calling `on_change` (a call already under way may still finish). Idempotent.
+  void Unsubscribe(Id id);
+  [[nodiscard]] std::size_t subscribers() const;
+
+  // Completes every waiter with null, stops every subscriber and refuses new ones. Idempotent.
   void Stop();
   // Requests waiting now.
   [[nodiscard]] std::size_t size() const { return count_.load(std::memory_order_relaxed); }
@@ -54,7 +67,15 @@ class StateWatchers {
   // Removes waiter `id`; an empty callback when it is no longer waiting. REQUIRES: mutex_ held.
   Callback TakeLocked(Id id, TimerQueue::Id* timer);
 
+  struct Subscriber {
+    std::string principal;
+    std::function<void(const std::shared_ptr<const Snapshot>&)> on_change;
+    std::function<void()> on_stop;
+  };
+
   mutable std::mutex mutex_;
+  std::unordered_map<Id, std::shared_ptr<Subscriber>> subscribers_;  // GUARDED_BY(mutex_)
+  std::atomic<std::size_t> subscriber_count_{0};
   std::unordered_map<Id, Waiter> waiters_;                 // GUARDED_BY(mutex_)
   std::unordered_multimap<std::string, Id> by_operation_;  // GUARDED_BY(mutex_)
   Id next_id_ = 1;                                         // GUARDED_BY(mutex_)

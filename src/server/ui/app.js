@@ -1,11 +1,12 @@
 // lrod's operations page. Every value from the server is shown with textContent (never as
 // HTML); the bearer token lives in sessionStorage and only ever travels in an Authorization
-// header. The list refreshes every few seconds; an open operation is followed with
+// header. Rows change live from the server-sent events of /v1/operations/events (read with
+// fetch: EventSource cannot send the header); an open operation is followed with
 // `Prefer: wait` (lrod holds the read until its state changes).
 'use strict';
 
 const PAGE_SIZE = 25;
-const REFRESH_MS = 2000;
+const RETRY_MS = 2000;
 const TERMINAL = new Set(['Succeeded', 'Failed', 'Canceled']);
 
 const state = {
@@ -17,6 +18,8 @@ const state = {
   next: '',
   openId: '',
   follow: 0,  // generation of the open operation's follower
+  listening: false,
+  reload: 0,  // a pending debounced load()
 };
 
 const $ = (id) => document.getElementById(id);
@@ -77,25 +80,76 @@ function duration(from, to) {
   return Math.floor(s / 3600) + ' h ' + Math.floor((s % 3600) / 60) + ' min';
 }
 
+function rowFor(op) {
+  const row = document.createElement('tr');
+  row.dataset.id = op.id;
+  cell(row, op.id, 'id');
+  cell(row, op.type);
+  cell(row, op.status, 'status-' + op.status);
+  cell(row, '').appendChild(bar(op.percentComplete));
+  cell(row, when(op.createdTimeUtc));
+  cell(row, when(op.lastUpdatedTimeUtc));
+  cell(row, duration(op.createdTimeUtc,
+                     TERMINAL.has(op.status) ? op.lastUpdatedTimeUtc : new Date().toISOString()));
+  row.addEventListener('click', () => open(op.id));
+  return row;
+}
+
 function render(operations) {
-  const body = $('operations').tBodies[0];
   const rows = document.createDocumentFragment();
   // The list endpoint pages oldest first: each page is shown newest first.
-  for (const op of operations.slice().reverse()) {
-    const row = document.createElement('tr');
-    row.dataset.id = op.id;
-    cell(row, op.id, 'id');
-    cell(row, op.type);
-    cell(row, op.status, 'status-' + op.status);
-    cell(row, '').appendChild(bar(op.percentComplete));
-    cell(row, when(op.createdTimeUtc));
-    cell(row, when(op.lastUpdatedTimeUtc));
-    cell(row, duration(op.createdTimeUtc,
-                       TERMINAL.has(op.status) ? op.lastUpdatedTimeUtc : new Date().toISOString()));
-    row.addEventListener('click', () => open(op.id));
-    rows.appendChild(row);
+  for (const op of operations.slice().reverse()) rows.appendChild(rowFor(op));
+  $('operations').tBodies[0].replaceChildren(rows);
+}
+
+// One state change from the stream: its row is replaced in place; an operation not shown
+// yet reloads the first page (debounced, so a burst of changes costs one list read).
+function apply(op) {
+  const shown = document.querySelector(`tr[data-id="${CSS.escape(op.id)}"]`);
+  if (shown) {
+    shown.replaceWith(rowFor(op));
+  } else if (state.page === 0 && !state.reload) {
+    state.reload = setTimeout(() => { state.reload = 0; load(); }, 250);
   }
-  body.replaceChildren(rows);
+}
+
+// Reads the caller's event stream for as long as the page is open; after a drop it
+// reconnects and catches up from the list endpoint.
+async function listen() {
+  if (state.listening) return;
+  state.listening = true;
+  try {
+    for (;;) {
+      const headers = state.token ? { Authorization: 'Bearer ' + state.token } : {};
+      try {
+        const response = await fetch('/v1/operations/events', { headers, cache: 'no-store' });
+        if (response.status === 401) return;  // listen() again after the login
+        if (response.ok && response.body) {
+          load();
+          const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+          let buffer = '';
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            buffer += value;
+            let end;
+            while ((end = buffer.indexOf('\n\n')) >= 0) {
+              const data = buffer.slice(0, end).split('\n')
+                  .filter((line) => line.startsWith('data: '))
+                  .map((line) => line.slice(6)).join('\n');
+              buffer = buffer.slice(end + 2);
+              if (data) apply(JSON.parse(data));
+            }
+          }
+        }
+      } catch (e) {
+        // dropped: reconnect below
+      }
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+    }
+  } finally {
+    state.listening = false;
+  }
 }
 
 async function load() {
@@ -172,7 +226,7 @@ async function open(id) {
       // Ask lrod to hold the next read until the state changes; a server that did not apply the
       // preference is polled.
       if (!response.headers.get('Preference-Applied')) {
-        await new Promise((resolve) => setTimeout(resolve, REFRESH_MS));
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       }
       prefer = 'wait=30';
     } catch (e) {
@@ -206,6 +260,7 @@ function init() {
     $('token').value = '';
     $('login').hidden = true;
     load();
+    listen();
   });
   $('signout').addEventListener('click', () => {
     sessionStorage.removeItem('lrod.token');
@@ -234,7 +289,7 @@ function init() {
     $('detail').hidden = true;
   });
   load();
-  setInterval(() => { if (!document.hidden) load(); }, REFRESH_MS);
+  listen();
 }
 
 document.addEventListener('DOMContentLoaded', init);
