@@ -112,6 +112,17 @@ TEST(StateWatchers, SubscribersHearTheirPrincipalsCommitsUntilUnsubscribed) {
   EXPECT_EQ(watchers.subscribers(), 0u);
 }
 
+TEST(StateWatchers, SubscribersGetHeartbeats) {
+  Received r;
+  StateWatchers watchers(milliseconds(1));
+  watchers.Subscribe(
+      "alice", [&r](const std::shared_ptr<const Snapshot>& state) { r.Callback()(state); }, [] {});
+  ASSERT_TRUE(r.WaitFor(3));  // three heartbeats: they go on while someone listens
+  watchers.Stop();
+  std::lock_guard lock(r.mutex);
+  EXPECT_GE(r.null, 3);
+}
+
 TEST(StateWatchers, StopCompletesEveryWaiterWithNullAndRefusesNewOnes) {
   Received r;
   StateWatchers watchers;

@@ -397,6 +397,10 @@ ApiResponse Api::Events(const std::string& principal, std::string request_id) {
   const StateWatchers::Id id = config_.watchers->Subscribe(
       principal,
       [stream, mode](const std::shared_ptr<const Snapshot>& snapshot) {
+        if (!snapshot) {  // heartbeat: a reader that went away is noticed when this is written
+          stream->Push("\n", ": keep-alive\n\n");
+          return;
+        }
         std::string event = "event: state\ndata: {\"id\":";
         AppendJsonString(event, snapshot->id);
         event += ",\"type\":";

@@ -105,18 +105,36 @@ StateWatchers::Id StateWatchers::Subscribe(
     const std::string& principal,
     std::function<void(const std::shared_ptr<const Snapshot>&)> on_change,
     std::function<void()> on_stop) {
+  Id id = 0;
+  bool schedule = false;
   {
     std::lock_guard lock(mutex_);
     if (!stopped_) {
-      const Id id = next_id_++;
+      id = next_id_++;
       subscribers_.emplace(id, std::make_shared<Subscriber>(Subscriber{
                                    principal, std::move(on_change), std::move(on_stop)}));
       subscriber_count_.store(subscribers_.size(), std::memory_order_relaxed);
-      return id;
+      schedule = !heartbeat_scheduled_;
+      heartbeat_scheduled_ = true;
     }
   }
-  on_stop();
-  return 0;
+  if (id == 0) {
+    on_stop();
+    return 0;
+  }
+  if (schedule) timers_.After(heartbeat_, [this] { Heartbeat(); });
+  return id;
+}
+
+void StateWatchers::Heartbeat() {
+  std::vector<std::shared_ptr<Subscriber>> listening;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, subscriber] : subscribers_) listening.push_back(subscriber);
+    heartbeat_scheduled_ = !listening.empty() && !stopped_;
+  }
+  for (const auto& subscriber : listening) subscriber->on_change(nullptr);
+  if (!listening.empty()) timers_.After(heartbeat_, [this] { Heartbeat(); });
 }
 
 void StateWatchers::Unsubscribe(Id id) {

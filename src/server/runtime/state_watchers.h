@@ -25,7 +25,9 @@ class StateWatchers {
   // watchers stopped.
   using Callback = std::function<void(std::shared_ptr<const Snapshot> changed)>;
 
-  StateWatchers() = default;
+  // Subscribers get a heartbeat every `heartbeat` (see Subscribe).
+  explicit StateWatchers(std::chrono::milliseconds heartbeat = std::chrono::seconds(15))
+      : heartbeat_(heartbeat) {}
   // Stop()s.
   ~StateWatchers();
   StateWatchers(const StateWatchers&) = delete;
@@ -44,8 +46,9 @@ class StateWatchers {
   void Notify(const std::string& principal, const std::shared_ptr<const Snapshot>& snapshot);
 
   // Calls `on_change` with every state of `principal`'s operations committed from now on, on
-  // the writer thread (it must be quick), until Unsubscribe; `on_stop` once at Stop (at once
-  // after it). Returns the id for Unsubscribe.
+  // the writer thread (it must be quick), and with null at every heartbeat (a chance to write
+  // something, so that a reader that went away is noticed), until Unsubscribe; `on_stop` once
+  // at Stop (at once after it). Returns the id for Unsubscribe.
   Id Subscribe(const std::string& principal,
                std::function<void(const std::shared_ptr<const Snapshot>&)> on_change,
                std::function<void()> on_stop);
@@ -64,6 +67,8 @@ class StateWatchers {
     Callback callback;
     TimerQueue::Id timer = 0;
   };
+  // Calls every subscriber's on_change(null), then schedules the next heartbeat while any is left.
+  void Heartbeat();
   // Removes waiter `id`; an empty callback when it is no longer waiting. REQUIRES: mutex_ held.
   Callback TakeLocked(Id id, TimerQueue::Id* timer);
 
@@ -76,6 +81,8 @@ class StateWatchers {
   mutable std::mutex mutex_;
   std::unordered_map<Id, std::shared_ptr<Subscriber>> subscribers_;  // GUARDED_BY(mutex_)
   std::atomic<std::size_t> subscriber_count_{0};
+  const std::chrono::milliseconds heartbeat_;
+  bool heartbeat_scheduled_ = false;                       // GUARDED_BY(mutex_)
   std::unordered_map<Id, Waiter> waiters_;                 // GUARDED_BY(mutex_)
   std::unordered_multimap<std::string, Id> by_operation_;  // GUARDED_BY(mutex_)
   Id next_id_ = 1;                                         // GUARDED_BY(mutex_)
