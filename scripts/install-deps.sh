@@ -18,6 +18,15 @@ packages=(
   postgresql-15
 )
 
+# Debian packages (cpack -G DEB, scripts/package-check.sh): man pages generated from --help,
+# dpkg-shlibdeps for the packages' dependencies, make for the pkg-config build of examples/.
+packages+=(help2man dpkg-dev make)
+
+# The /ui page's browser test (scripts/ui-test.sh): Debian's Chromium, driven from Node.js by
+# puppeteer-core (an npm package pinned in tests/ui/package-lock.json).
+packages+=(chromium nodejs)
+command -v npm >/dev/null || packages+=(npm)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

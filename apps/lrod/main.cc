@@ -74,6 +74,7 @@ int main(int argc, char** argv) {
       "finish, unfinished operations stay in the store for the next start.",
       "lrod"};
   app.get_formatter()->column_width(40);
+  app.set_version_flag("--version", std::string("lrod ") + LRO_VERSION);
 
   std::string listen = "127.0.0.1:8080";
   std::string store = "sqlite:lrod.db";
@@ -92,6 +93,7 @@ int main(int argc, char** argv) {
   std::string purge_interval = "1m";
   std::size_t purge_batch = 1000;
   std::string progress_debounce = "250ms";
+  std::string max_wait = "60s";
   std::vector<std::string> retry_after;
   std::vector<std::string> concurrency;
   double rate_limit = 0;
@@ -110,6 +112,8 @@ int main(int argc, char** argv) {
   app.set_config("--config", "",
                  "Read options from a TOML/INI file whose keys are the long option names, "
                  "e.g. listen = \"0.0.0.0:8080\"; flags on the command line win");
+  // A mistyped key in the file must not be ignored silently.
+  app.allow_config_extras(CLI::config_extras_mode::error);
   app.add_option("--listen", listen, "HOST:PORT to listen on ([::1]:8080 for IPv6; port 0 = any)")
       ->capture_default_str();
   app.add_option("--store", store,
@@ -187,6 +191,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--progress-debounce", progress_debounce,
                  "Minimum time between two stored progress updates of one operation")
+      ->check(duration)
+      ->capture_default_str();
+  app.add_option("--max-wait", max_wait,
+                 "GET /v1/operations/{id} with 'Prefer: wait=N' is held until the state changes "
+                 "or min(N, this) passes, then answered with 'Preference-Applied: wait=...' "
+                 "(whole seconds; 0 = ignore Prefer: wait)")
       ->check(duration)
       ->capture_default_str();
   app.add_option("--retry-after", retry_after,
@@ -271,6 +281,7 @@ int main(int argc, char** argv) {
   options.purge_interval = *ParseDuration(purge_interval);
   options.purge_batch = purge_batch;
   options.progress_debounce = *ParseDuration(progress_debounce);
+  options.max_wait = std::chrono::duration_cast<std::chrono::seconds>(*ParseDuration(max_wait));
   options.idle_timeout = *ParseDuration(idle_timeout);
   options.shutdown_grace = *ParseDuration(shutdown_grace);
   for (const auto& pair : retry_after) {

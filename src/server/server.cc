@@ -11,6 +11,7 @@
 #include "runtime/metrics.h"
 #include "runtime/router.h"
 #include "runtime/runtime.h"
+#include "runtime/state_watchers.h"
 
 namespace lro::server {
 
@@ -25,6 +26,7 @@ struct Server::Impl {
   internal::Metrics metrics;
   std::unique_ptr<internal::Logger> logger;
   std::shared_ptr<OperationStore> store;
+  std::unique_ptr<internal::StateWatchers> watchers;
   std::unique_ptr<internal::Runtime> runtime;
   std::unique_ptr<internal::Api> api;
   std::unique_ptr<internal::HttpServer> http;
@@ -113,6 +115,12 @@ Status Server::Start() {
   config.lease = std::max(o.lease, std::chrono::milliseconds(30));
   config.claim_interval = std::min(std::chrono::milliseconds(1000), config.lease / 3);
   config.max_attempts = std::max(1, o.max_attempts);
+  s.watchers = std::make_unique<internal::StateWatchers>();
+  config.on_commit = [watchers = s.watchers.get()](
+                         const std::string& principal,
+                         const std::shared_ptr<const internal::Snapshot>& snapshot) {
+    watchers->Notify(principal, snapshot);
+  };
   s.runtime = std::make_unique<internal::Runtime>(config, s.store, s.router, s.metrics, *s.logger);
   if (auto status = s.runtime->Start(); !status.ok()) {
     s.runtime->Stop();
@@ -125,6 +133,8 @@ Status Server::Start() {
   api.idempotency_window = o.idempotency_window;
   api.rate_limit = o.rate_limit;
   api.rate_burst = o.rate_burst;
+  api.max_wait = std::max(std::chrono::seconds(0), o.max_wait);
+  api.watchers = s.watchers.get();
   s.api = std::make_unique<internal::Api>(api, *s.runtime, s.router, s.metrics, *s.logger);
   s.http->Start(*s.api);
   s.logger->Log(LogLevel::kInfo, "listening",
@@ -147,6 +157,8 @@ void Server::Stop() {
     s.stopping = true;
   }
   s.logger->Log(LogLevel::kInfo, "shutting down");
+  // Held Prefer: wait requests are answered now, so that in-flight requests finish at once.
+  if (s.watchers) s.watchers->Stop();
   if (s.http) s.http->Stop();
   if (s.runtime) s.runtime->Stop();
   s.logger->Log(LogLevel::kInfo, "stopped");

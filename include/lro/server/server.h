@@ -76,6 +76,10 @@ struct ServerOptions {
   std::size_t purge_batch = 1000;
   // Minimum time between two progress writes of one operation.
   std::chrono::milliseconds progress_debounce{250};
+  // GET /v1/operations/{id} with `Prefer: wait=N` (RFC 7240) is held until the operation's
+  // state changes or min(N, max_wait) seconds pass, then answered with
+  // `Preference-Applied: wait=…`. 0 = Prefer: wait is ignored.
+  std::chrono::seconds max_wait{60};
 
   // Retry-After (seconds) by operation type, overriding RouteOptions::retry_after.
   std::map<std::string, std::chrono::seconds> retry_after_by_type;

@@ -1,10 +1,12 @@
 #include "api/api.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <exception>
 #include <utility>
 
+#include "api/ui_assets.h"
 #include "common/json_text.h"
 #include "common/time_text.h"
 #include "runtime/ids.h"
@@ -66,6 +68,44 @@ bool IsPrintable(std::string_view text) {
   return true;
 }
 
+// The wait=N preference of the Prefer header (RFC 7240 §4.3) in seconds; nullopt when there
+// is none or it is malformed (a preference a server cannot use is ignored, RFC 7240 §2).
+std::optional<std::int64_t> PreferredWait(const Headers& headers) {
+  auto prefer = FindHeader(headers, "Prefer");
+  if (!prefer) return std::nullopt;
+  const auto trim = [](std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+    return text;
+  };
+  std::string_view rest = *prefer;
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    item = item.substr(0, item.find(';'));  // a preference's own parameters
+    const std::size_t equals = item.find('=');
+    if (equals == std::string_view::npos) continue;
+    const std::string_view name = trim(item.substr(0, equals));
+    std::string_view value = trim(item.substr(equals + 1));
+    if (name.size() != 4 || (name[0] | 0x20) != 'w' || (name[1] | 0x20) != 'a' ||
+        (name[2] | 0x20) != 'i' || (name[3] | 0x20) != 't') {
+      continue;
+    }
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    std::int64_t seconds = 0;
+    const char* end = value.data() + value.size();
+    auto [ptr, ec] = std::from_chars(value.data(), end, seconds);
+    if (value.empty() || value.size() > 12 || ec != std::errc() || ptr != end || seconds < 0) {
+      return std::nullopt;
+    }
+    return seconds;
+  }
+  return std::nullopt;
+}
+
 void AddHeader(std::string& headers, std::string_view name, std::string_view value) {
   headers += name;
   headers += ": ";
@@ -101,6 +141,79 @@ void PendingReply::OnReady(std::function<void(ApiResponse)> callback) {
     response_.reset();
   }
   callback(std::move(ready));
+}
+
+void EventStream::Push(std::string_view key, std::string event) {
+  std::shared_ptr<PendingReply> waiting;
+  ApiResponse ready;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    bool replaced = false;
+    if (!key.empty()) {
+      for (auto& [queued_key, queued] : queue_) {
+        if (queued_key == key) {
+          queued = std::move(event);
+          replaced = true;
+          break;
+        }
+      }
+    }
+    if (!replaced) queue_.emplace_back(std::string(key), std::move(event));
+    if (!waiting_) return;
+    waiting = std::move(waiting_);
+    waiting_ = nullptr;
+    for (auto& [queued_key, queued] : queue_) ready.body += queued;
+    queue_.clear();
+  }
+  waiting->Complete(std::move(ready));
+}
+
+void EventStream::Close() {
+  std::shared_ptr<PendingReply> waiting;
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    if (!queue_.empty() || !waiting_) return;
+    waiting = std::move(waiting_);
+    waiting_ = nullptr;
+  }
+  waiting->Complete(ApiResponse{});
+}
+
+std::shared_ptr<PendingReply> EventStream::Next() {
+  auto next = std::make_shared<PendingReply>();
+  ApiResponse ready;
+  {
+    std::lock_guard lock(mutex_);
+    if (queue_.empty() && !closed_) {
+      waiting_ = next;
+      return next;
+    }
+    for (auto& [queued_key, queued] : queue_) ready.body += queued;
+    queue_.clear();
+  }
+  next->Complete(std::move(ready));
+  return next;
+}
+
+void EventStream::OnFinish(std::function<void()> callback) {
+  std::lock_guard lock(mutex_);
+  on_finish_ = std::move(callback);
+}
+
+void EventStream::Finish() {
+  std::function<void()> callback;
+  {
+    std::lock_guard lock(mutex_);
+    if (finished_) return;
+    finished_ = true;
+    closed_ = true;
+    queue_.clear();
+    callback = std::move(on_finish_);
+    on_finish_ = nullptr;
+  }
+  if (callback) callback();
 }
 
 Api::Api(ApiConfig config, Runtime& runtime, Router& router, internal::Metrics& metrics,
@@ -185,6 +298,28 @@ Api::Result Api::Handle(ApiRequest& request) {
     return finish(std::move(response));
   }
 
+  // The operations page: static files, no data (the page calls the API with the caller's own
+  // credentials), so served without authentication.
+  if (path == "/ui" || path.starts_with("/ui/")) {
+    if (request.method != "GET") {
+      return finish(ErrorResponse(405, Error("MethodNotAllowed", "Use GET."), request_id));
+    }
+    const UiAsset* asset = FindUiAsset(path);
+    if (asset == nullptr) {
+      return finish(
+          ErrorResponse(404, Error("EntityNotFound", "No such page."), std::move(request_id)));
+    }
+    ApiResponse response;
+    response.content_type = std::string(asset->content_type);
+    response.body_view = asset->body;
+    response.request_id = std::move(request_id);
+    AddHeader(response.headers, "Content-Security-Policy", kUiContentSecurityPolicy);
+    AddHeader(response.headers, "X-Content-Type-Options", "nosniff");
+    AddHeader(response.headers, "Referrer-Policy", "no-referrer");
+    AddHeader(response.headers, "Cache-Control", "no-cache");
+    return finish(std::move(response));
+  }
+
   // Who is calling.
   std::string principal = "anonymous";
   if (!config_.bearer_tokens.empty()) {
@@ -223,6 +358,13 @@ Api::Result Api::Handle(ApiRequest& request) {
 
   if (path.starts_with(kOperationsPrefix) &&
       (path.size() == kOperationsPrefix.size() || path[kOperationsPrefix.size()] == '/')) {
+    if (path == "/v1/operations/events") {
+      if (request.method != "GET") {
+        return finish(ErrorResponse(405, Error("MethodNotAllowed", "Use GET."), request_id));
+      }
+      return finish(Events(principal, std::move(request_id)));
+    }
+    if (auto held = HoldState(request, path, principal, request_id)) return std::move(*held);
     return finish(Operations(request, path, query, principal, std::move(request_id)));
   }
   return RunRoute(request, path, query, principal, std::move(request_id));
@@ -241,6 +383,98 @@ ApiResponse Api::StateResponse(const std::shared_ptr<const Snapshot>& snapshot,
   response.request_id = std::move(request_id);
   response.endpoint = endpoint;
   return response;
+}
+
+ApiResponse Api::Events(const std::string& principal, std::string request_id) {
+  if (config_.watchers == nullptr) {
+    return ErrorResponse(404, Error("EntityNotFound", "No event stream here."),
+                         std::move(request_id));
+  }
+  auto stream = std::make_shared<EventStream>();
+  // Each event is one operation's state in the list endpoint's words: {id, type, status,
+  // percentComplete, createdTimeUtc, lastUpdatedTimeUtc, error?}.
+  const Mode mode = config_.mode;
+  const StateWatchers::Id id = config_.watchers->Subscribe(
+      principal,
+      [stream, mode](const std::shared_ptr<const Snapshot>& snapshot) {
+        if (!snapshot) {  // heartbeat: a reader that went away is noticed when this is written
+          stream->Push("\n", ": keep-alive\n\n");
+          return;
+        }
+        std::string event = "event: state\ndata: {\"id\":";
+        AppendJsonString(event, snapshot->id);
+        event += ",\"type\":";
+        AppendJsonString(event, snapshot->type);
+        event += ",\"status\":";
+        AppendJsonString(event, VisibleStatusName(mode, snapshot->status));
+        event += ",\"percentComplete\":";
+        event += snapshot->percent_complete ? std::to_string(*snapshot->percent_complete) : "null";
+        event += ",\"createdTimeUtc\":\"";
+        AppendIso8601(event, snapshot->created_ms);
+        event += "\",\"lastUpdatedTimeUtc\":\"";
+        AppendIso8601(event, snapshot->updated_ms);
+        event += '"';
+        if (snapshot->error) {
+          event += ",\"error\":";
+          if (mode == Mode::kFabric) {
+            AppendFabricError(event, *snapshot->error, "");
+          } else {
+            AppendAzureError(event, *snapshot->error);
+          }
+        }
+        event += "}\n\n";
+        stream->Push(snapshot->id, std::move(event));
+      },
+      [stream] { stream->Close(); });
+  stream->OnFinish([watchers = config_.watchers, id] { watchers->Unsubscribe(id); });
+  // Tells the reader it is subscribed (a reader that reconnects catches up from the list).
+  stream->Push("", "retry: 2000\n: subscribed\n\n");
+  ApiResponse response;
+  response.content_type = "text/event-stream";
+  AddHeader(response.headers, "Cache-Control", "no-store");
+  response.request_id = std::move(request_id);
+  response.stream = std::move(stream);
+  return response;
+}
+
+std::optional<Api::Result> Api::HoldState(const ApiRequest& request, std::string_view path,
+                                          const std::string& principal,
+                                          const std::string& request_id) {
+  if (config_.watchers == nullptr || config_.max_wait.count() <= 0 || request.method != "GET" ||
+      path.size() <= kOperationsPrefix.size() + 1) {
+    return std::nullopt;
+  }
+  const std::string id(path.substr(kOperationsPrefix.size() + 1));
+  if (id.find_first_of("/:") != std::string::npos) return std::nullopt;  // result, cancel
+  const auto wanted = PreferredWait(request.headers);
+  if (!wanted || *wanted <= 0) return std::nullopt;
+  auto seen = runtime_.Find(id, principal, false);
+  // Unknown, someone else's, expired or unreadable: answered as usual, at once.
+  if (!seen.ok() || !*seen) return std::nullopt;
+  const std::int64_t applied = std::min<std::int64_t>(*wanted, config_.max_wait.count());
+  const std::string preference = "wait=" + std::to_string(applied);
+
+  auto render = [this, preference, request_id,
+                 headers = request.headers](const std::shared_ptr<const Snapshot>& snapshot) {
+    ApiResponse response = StateResponse(snapshot, request_id, Endpoint::kState);
+    AddHeader(response.headers, "Preference-Applied", preference);
+    AddCommonHeaders(response, &headers);
+    return response;
+  };
+  if (IsTerminal((*seen)->status)) return Result{render(*seen), nullptr};
+
+  auto pending = std::make_shared<PendingReply>();
+  const StateWatchers::Id watch = config_.watchers->Watch(
+      id, std::chrono::seconds(applied),
+      [pending, render, seen = *seen](std::shared_ptr<const Snapshot> changed) {
+        pending->Complete(render(changed ? changed : seen));
+      });
+  // A commit between the first read and the watch: answer it now (Wake does nothing when the
+  // watch has already been completed).
+  if (auto now = runtime_.Find(id, principal, false); now.ok() && *now && *now != *seen) {
+    config_.watchers->Wake(watch, *now);
+  }
+  return Result{std::nullopt, std::move(pending)};
 }
 
 ApiResponse Api::Operations(const ApiRequest& request, std::string_view path,
@@ -713,6 +947,14 @@ ApiResponse Api::Metrics() {
   AppendMetricHeader(out, "lrod_store_commit_duration_seconds", "histogram",
                      "Duration of one store transaction, fsync included.");
   metrics_.commit_latency.Render(out, "lrod_store_commit_duration_seconds", "");
+  if (config_.watchers != nullptr) {
+    AppendMetricHeader(out, "lrod_requests_waiting", "gauge",
+                       "State reads held by Prefer: wait until a state change or their timeout.");
+    out += "lrod_requests_waiting " + std::to_string(config_.watchers->size()) + "\n";
+    AppendMetricHeader(out, "lrod_event_streams_open", "gauge",
+                       "Open event streams (GET /v1/operations/events).");
+    out += "lrod_event_streams_open " + std::to_string(config_.watchers->subscribers()) + "\n";
+  }
   runtime_.RenderMetrics(out);
   return response;
 }

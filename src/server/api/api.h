@@ -11,6 +11,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "lro/http.h"
 #include "lro/server/server.h"
@@ -18,6 +20,7 @@
 #include "runtime/metrics.h"
 #include "runtime/router.h"
 #include "runtime/runtime.h"
+#include "runtime/state_watchers.h"
 #include "runtime/throttle.h"
 
 namespace lro::server::internal {
@@ -28,6 +31,8 @@ struct ApiRequest {
   Headers headers;
   std::string body;
 };
+
+class EventStream;
 
 struct ApiResponse {
   int status = 200;
@@ -41,6 +46,9 @@ struct ApiResponse {
   std::string headers;  // "Name: value\r\n" lines
   std::string request_id;
   Endpoint endpoint = Endpoint::kOther;
+  // When set, a text/event-stream answer: the headers, then the stream's events as they come,
+  // until it closes or the client goes away (then the connection closes).
+  std::shared_ptr<EventStream> stream;
 
   [[nodiscard]] std::string_view Body() const {
     return body_view.data() != nullptr ? body_view : std::string_view(body);
@@ -60,12 +68,41 @@ class PendingReply {
   std::function<void(ApiResponse)> callback_;  // GUARDED_BY(mutex_)
 };
 
+// The events of a text/event-stream answer (Server-Sent Events), pushed from any thread and
+// written by the HTTP layer as they come.
+class EventStream {
+ public:
+  // Queues one event (a complete "event: …\ndata: …\n\n" block). A still-queued event with
+  // the same non-empty `key` is replaced: a slow reader gets each operation's latest state.
+  void Push(std::string_view key, std::string event);
+  // Ends the stream once what is queued has been written.
+  void Close();
+  // The next events as the body of an answer: completed once something is queued, with an
+  // empty body once the stream is closed. One call at a time.
+  std::shared_ptr<PendingReply> Next();
+  // The HTTP layer is done with the stream (closed, or the client went away): runs the
+  // callback given to OnFinish once.
+  void Finish();
+  void OnFinish(std::function<void()> callback);
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::pair<std::string, std::string>> queue_;  // GUARDED_BY(mutex_)
+  bool closed_ = false;                                     // GUARDED_BY(mutex_)
+  bool finished_ = false;                                   // GUARDED_BY(mutex_)
+  std::shared_ptr<PendingReply> waiting_;                   // GUARDED_BY(mutex_)
+  std::function<void()> on_finish_;                         // GUARDED_BY(mutex_)
+};
+
 struct ApiConfig {
   Mode mode = Mode::kFabric;
   std::map<std::string, std::string> bearer_tokens;
   std::chrono::milliseconds idempotency_window = std::chrono::hours(24);
   double rate_limit = 0;
   double rate_burst = 0;
+  // Prefer: wait (see ServerOptions::max_wait); no holding without watchers or with 0.
+  std::chrono::seconds max_wait{0};
+  StateWatchers* watchers = nullptr;
 };
 
 class Api {
@@ -91,6 +128,11 @@ class Api {
                          const std::string& principal, std::string request_id);
   ApiResponse StateResponse(const std::shared_ptr<const Snapshot>& snapshot, std::string request_id,
                             Endpoint endpoint) const;
+  // GET /v1/operations/{id} with Prefer: wait: the held answer, or nullopt to answer as usual.
+  std::optional<Result> HoldState(const ApiRequest& request, std::string_view path,
+                                  const std::string& principal, const std::string& request_id);
+  // GET /v1/operations/events: the caller's state changes as Server-Sent Events.
+  ApiResponse Events(const std::string& principal, std::string request_id);
   ApiResponse ListOperations(std::string_view query, const std::string& principal,
                              std::string request_id);
   Result RunRoute(ApiRequest& request, std::string_view path, std::string_view query,

@@ -59,7 +59,9 @@ void Serialize(const ApiResponse& response, bool keep_alive, unsigned version, s
     out += response.content_type;
     out += "\r\n";
   }
-  if (response.status != 204 && response.status != 304) {
+  // An event stream has no length: its body ends when the connection closes.
+  const bool has_body = response.status != 204 && response.status != 304 && !response.stream;
+  if (has_body) {
     out += "Content-Length: ";
     out += std::to_string(body.size());
     out += "\r\n";
@@ -72,7 +74,7 @@ void Serialize(const ApiResponse& response, bool keep_alive, unsigned version, s
     out += "Connection: keep-alive\r\n";
   }
   out += "\r\n";
-  if (response.status != 204 && response.status != 304) out += body;
+  if (has_body) out += body;
 }
 
 struct Session {
@@ -291,6 +293,29 @@ asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Session> session, 
         response = std::move(*result.now);
       } else {
         response = co_await WaitFor(std::move(result.later), io);
+      }
+      if (response.stream) {
+        // Server-Sent Events: the headers, then each batch of events as it comes, until the
+        // stream closes or a write fails (the client went away); then the connection closes.
+        std::shared_ptr<EventStream> events = response.stream;
+        Serialize(response, false, version, out);
+        metrics.CountResponse(response.status);
+        session->stream.expires_after(options.idle_timeout);
+        auto [head_ec, head_written] =
+            co_await asio::async_write(session->stream, asio::buffer(out), kTuple);
+        (void)head_written;
+        bool open = !head_ec;
+        while (open) {
+          ApiResponse batch = co_await WaitFor(events->Next(), io);
+          if (batch.body.empty()) break;
+          session->stream.expires_after(options.idle_timeout);
+          auto [write_ec, written] =
+              co_await asio::async_write(session->stream, asio::buffer(batch.body), kTuple);
+          (void)written;
+          open = !write_ec;
+        }
+        events->Finish();
+        break;
       }
       keep_alive = keep_alive && !stopping;
       Serialize(response, keep_alive, version, out);

@@ -343,6 +343,7 @@ void Runtime::OnWriteDone(const std::shared_ptr<LiveOp>& op, const Status& statu
   CreateCallback answer;
   CreateOutcome outcome;
   bool newly_terminal = false;
+  std::shared_ptr<const Snapshot> published;
   if (status.ok() && written.kind == WriteOutcome::Kind::kKeyTaken && written.key_holder) {
     AnswerFromKeyHolder(op, *written.key_holder);
     return;
@@ -395,6 +396,7 @@ void Runtime::OnWriteDone(const std::shared_ptr<LiveOp>& op, const Status& statu
     if (!op->prepared) return;  // nothing was written
     op->version = written.version;
     op->committed = std::move(op->prepared);
+    published = op->committed;
     if (op->start_after_insert && op->route != nullptr) {
       executor_->Submit(
           op->route->executor_class,
@@ -407,6 +409,7 @@ void Runtime::OnWriteDone(const std::shared_ptr<LiveOp>& op, const Status& statu
     }
     TakeAnswerLocked(*op, answer, outcome);
   }
+  if (config_.on_commit) config_.on_commit(op->principal, published);
   if (newly_terminal) {
     const auto& snapshot = *op->committed;
     metrics_.operations_finished[static_cast<std::size_t>(snapshot.status)].fetch_add(

@@ -61,6 +61,10 @@ struct RuntimeConfig {
   std::chrono::milliseconds claim_interval{1000};
   // Starts of one operation's work (the first run and each takeover) before a takeover fails it.
   int max_attempts = 3;
+  // Called with each operation state that has just committed and the operation's principal
+  // (on the writer thread; must be quick): Prefer: wait and the event streams.
+  std::function<void(const std::string& principal, const std::shared_ptr<const Snapshot>&)>
+      on_commit;
 };
 
 enum class CreateKind {
