@@ -29,7 +29,7 @@ expect() {
 }
 
 expect "commands by prefix" "start status" st
-expect "a command's own flag" "--no-wait" start --no
+expect "a command's own flags" "--no-idempotency-key --no-wait" start --no
 expect "a flag of another command is not offered" "" wait --no-w
 expect "cancel's --wait" "--wait" cancel --wai
 expect "methods after -X" "PATCH POST PUT" start -X P
