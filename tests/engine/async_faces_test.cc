@@ -35,16 +35,6 @@ namespace {
 
 using shapes::Widget;
 
-// Waits at most 30 s, so that a broken engine fails the test instead of hanging it.
-template <typename T>
-T Await(std::shared_future<T> future) {
-  if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
-    ADD_FAILURE() << "no completion within 30 s";
-    std::abort();
-  }
-  return future.get();
-}
-
 ClientOptions EngineOptions() {
   ClientOptions options = FastClientOptions();
   options.engine = std::make_shared<Engine>();

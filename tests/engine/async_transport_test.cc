@@ -17,15 +17,6 @@
 namespace lro::test {
 namespace {
 
-// Waits at most 30 s, so that a blocked engine fails the test instead of hanging it.
-StatusOr<Result> Await(const std::shared_future<StatusOr<Result>>& future) {
-  if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
-    ADD_FAILURE() << "no completion within 30 s";
-    std::abort();
-  }
-  return future.get();
-}
-
 // An asynchronous transport that answers each request on a thread of its own: at once, or
 // once Release() is called when it holds. Answers: PUT → 201 with an Operation-Location;
 // GET → Succeeded with a result.

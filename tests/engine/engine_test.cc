@@ -76,20 +76,6 @@ struct ServedService {
   }};
 };
 
-// Waits for a future, at most 30 s so that a broken engine fails the test instead of hanging it.
-template <typename T>
-T Await(std::shared_future<T> future) {
-  if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
-    ADD_FAILURE() << "no completion within 30 s";
-    std::abort();
-  }
-  return future.get();
-}
-template <typename T>
-T Await(std::future<T> future) {
-  return Await(future.share());
-}
-
 ClientOptions EngineClientOptions(std::shared_ptr<Engine> engine) {
   ClientOptions options = FastClientOptions();
   options.engine = std::move(engine);
@@ -200,6 +186,17 @@ bool AwaitQueued(const Engine& engine, int n) {
   return true;
 }
 
+// On a one-slot engine: starts "a", whose first request waits at the gate, then "b", and
+// returns once b waits for the slot behind a.
+std::pair<AsyncOperation, AsyncOperation> StartBQueuedBehindA(ServedService& served, Client& client,
+                                                              const Engine& engine) {
+  AsyncOperation a = client.StartAsync(Request::Put(served.server.base_url() + "/things/a"));
+  EXPECT_TRUE(served.gate.AwaitArrivals(1));
+  AsyncOperation b = client.StartAsync(Request::Put(served.server.base_url() + "/things/b"));
+  EXPECT_TRUE(AwaitQueued(engine, 1));
+  return {a, b};
+}
+
 TEST(EngineTest, AnOperationDueAgainAtOnceKeepsItsSlotAndFinishesFirst) {
   // One request slot, three operations of four requests each (PUT, two Running, Succeeded),
   // every answer with Retry-After: 0. Each operation runs to its end before the next starts,
@@ -229,10 +226,7 @@ TEST(EngineTest, AnOperationKeepsItsSlotForSixteenRequestsInARowAtMost) {
   ServedService served(29, "/things/a");
   auto engine = OneSlotEngine();
   Client client(EngineClientOptions(engine));
-  AsyncOperation a = client.StartAsync(Request::Put(served.server.base_url() + "/things/a"));
-  ASSERT_TRUE(served.gate.AwaitArrivals(1));
-  AsyncOperation b = client.StartAsync(Request::Put(served.server.base_url() + "/things/b"));
-  ASSERT_TRUE(AwaitQueued(*engine, 1));
+  auto [a, b] = StartBQueuedBehindA(served, client, *engine);
   served.gate.Open();
   ASSERT_TRUE(Await(a.Future()).ok());
   ASSERT_TRUE(Await(b.Future()).ok());
@@ -246,10 +240,7 @@ TEST(EngineTest, StatsCountRunningInFlightAndQueued) {
   ServedService served(0, "/things/a");
   auto engine = OneSlotEngine();
   Client client(EngineClientOptions(engine));
-  AsyncOperation a = client.StartAsync(Request::Put(served.server.base_url() + "/things/a"));
-  ASSERT_TRUE(served.gate.AwaitArrivals(1));
-  AsyncOperation b = client.StartAsync(Request::Put(served.server.base_url() + "/things/b"));
-  ASSERT_TRUE(AwaitQueued(*engine, 1));
+  auto [a, b] = StartBQueuedBehindA(served, client, *engine);
   const Engine::Stats during = engine->stats();
   EXPECT_EQ(during.operations_running, 2U);
   EXPECT_EQ(during.requests_in_flight, 1);

@@ -2,9 +2,13 @@
 // holds answers back, and client options that poll fast.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <string>
@@ -107,6 +111,21 @@ inline ClientOptions FastClientOptions() {
   options.retry.jitter = 0.0;
   options.random_seed = 7;
   return options;
+}
+
+// The value of `future`, waited for at most 30 s, so that a broken engine fails the test
+// instead of hanging it.
+template <typename T>
+T Await(std::shared_future<T> future) {
+  if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    ADD_FAILURE() << "no completion within 30 s";
+    std::abort();
+  }
+  return future.get();
+}
+template <typename T>
+T Await(std::future<T> future) {
+  return Await(future.share());
 }
 
 }  // namespace lro::test

@@ -15,77 +15,19 @@
 #include <sstream>
 #include <thread>
 
+#include "lrod_process.h"
 #include "server_test_support.h"
 
 namespace lro::server::test {
 namespace {
 
-// lrod as a child process on an ephemeral port, logging to a file.
-class Lrod {
+// lrod on the SQLite file `db`, listening.
+class Lrod : public LrodProcess {
  public:
-  Lrod(const TempDir& dir, const std::string& db, const std::string& log_name) {
-    log_ = dir.File(log_name);
-    const std::string store = "--store=sqlite:" + db;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 2);
-      const char* argv[] = {LROD_PATH,
-                            "--demo",
-                            "--listen=127.0.0.1:0",
-                            store.c_str(),
-                            "--retry-after",
-                            "Item.Create=0",
-                            "--inline-budget",
-                            "0",
-                            "--shutdown-grace=2s",
-                            nullptr};
-      ::execv(LROD_PATH, const_cast<char* const*>(argv));
-      ::_exit(127);
-    }
-    // The port is in the "listening" log line.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline && port_ == 0) {
-      std::ifstream file(log_);
-      std::string line;
-      while (std::getline(file, line)) {
-        const auto at = line.find("\"address\":\"127.0.0.1:");
-        if (line.find("\"listening\"") != std::string::npos && at != std::string::npos) {
-          port_ = static_cast<std::uint16_t>(std::stoi(line.substr(at + 21)));
-        }
-      }
-      if (port_ == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    EXPECT_NE(port_, 0) << "lrod did not start; log: " << Log();
+  Lrod(const TempDir& dir, const std::string& db, const std::string& name)
+      : LrodProcess(dir, name, "sqlite:" + db) {
+    EXPECT_TRUE(WaitListening()) << "lrod did not start; log: " << Log();
   }
-  ~Lrod() {
-    if (pid_ > 0) Signal(SIGKILL);
-  }
-  Lrod(const Lrod&) = delete;
-  Lrod& operator=(const Lrod&) = delete;
-
-  // Sends `signal` and reaps the process; returns its wait status.
-  int Signal(int signal) {
-    ::kill(pid_, signal);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return status;
-  }
-  [[nodiscard]] std::string Url(std::string_view path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
-  }
-  [[nodiscard]] std::string Log() const {
-    std::ifstream file(log_);
-    std::stringstream text;
-    text << file.rdbuf();
-    return text.str();
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::uint16_t port_ = 0;
-  std::string log_;
 };
 
 struct Accepted {
@@ -157,7 +99,7 @@ TEST(Durability, KillDashNineLosesNoAcceptedOperation) {
   std::mutex mutex;
   for (int round = 0; round < 2; ++round) {
     const std::size_t target = Count(mutex, accepted) + kAcceptedPerRound;
-    Lrod lrod(dir, db, "lrod-" + std::to_string(round) + ".log");
+    Lrod lrod(dir, db, "lrod-" + std::to_string(round));
     std::atomic<bool> stop{false};
     std::vector<std::thread> creators;
     for (unsigned t = 0; t < 4; ++t) {
@@ -178,17 +120,19 @@ TEST(Durability, KillDashNineLosesNoAcceptedOperation) {
     for (auto& thread : creators) thread.join();
     ASSERT_TRUE(reached) << "lrod accepted too few creations; log: " << lrod.Log();
   }
-  Lrod lrod(dir, db, "lrod-final.log");
+  Lrod lrod(dir, db, "lrod-final");
   ExpectAllFinish(lrod, accepted);
 }
 
-TEST(Durability, AnOperationRunningAtKillDashNineRunsAgainAfterTheRestart) {
+// Creates an hour-long operation, ends lrod with `signal`, restarts it on the same file: the
+// operation is still there, run again (the demo is idempotent), and can be cancelled.
+void ExpectARunningOperationOutlives(int signal) {
   TempDir dir;
   const std::string db = dir.File("ops.db");
   auto transport = MakeCurlTransport();
   std::string id;
   {
-    Lrod lrod(dir, db, "first.log");
+    Lrod lrod(dir, db, "first");
     auto created = transport->Send({"POST",
                                     lrod.Url("/v1/workspaces/ws/items"),
                                     {{"Content-Type", "application/json"}},
@@ -197,14 +141,18 @@ TEST(Durability, AnOperationRunningAtKillDashNineRunsAgainAfterTheRestart) {
     ASSERT_TRUE(created.ok());
     ASSERT_EQ(created->status, 202);
     id = std::string(*FindHeader(created->headers, "x-ms-operation-id"));
-    EXPECT_TRUE(WIFSIGNALED(lrod.Signal(SIGKILL)));
+    const int status = lrod.Signal(signal);
+    if (signal == SIGKILL) {
+      EXPECT_TRUE(WIFSIGNALED(status));
+    } else {
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << lrod.Log();
+    }
   }
-  Lrod lrod(dir, db, "second.log");
-  EXPECT_NE(lrod.Log().find("recovered unfinished operations"), std::string::npos) << lrod.Log();
+  Lrod lrod(dir, db, "second");
   auto state = transport->Send({"GET", lrod.Url("/v1/operations/" + id), {}, {}}, {});
   ASSERT_TRUE(state.ok());
   ASSERT_EQ(state->status, 200);
-  // Re-run (the demo is idempotent): not started again yet, or running.
+  // Run again: not started again yet, or running.
   const std::string status = Str(ParseJson(state->body).at("status"));
   EXPECT_TRUE(status == "NotStarted" || status == "Running") << state->body;
   auto cancel = transport->Send({"POST", lrod.Url("/v1/operations/" + id + ":cancel"), {}, {}}, {});
@@ -212,36 +160,12 @@ TEST(Durability, AnOperationRunningAtKillDashNineRunsAgainAfterTheRestart) {
   EXPECT_EQ(cancel->status, 200);
 }
 
+TEST(Durability, AnOperationRunningAtKillDashNineRunsAgainAfterTheRestart) {
+  ExpectARunningOperationOutlives(SIGKILL);
+}
+
 TEST(Durability, SigtermStopsGracefullyAndKeepsRunningOperations) {
-  TempDir dir;
-  const std::string db = dir.File("ops.db");
-  std::string id;
-  {
-    Lrod lrod(dir, db, "first.log");
-    auto transport = MakeCurlTransport();
-    auto created = transport->Send({"POST",
-                                    lrod.Url("/v1/workspaces/ws/items"),
-                                    {{"Content-Type", "application/json"}},
-                                    ItemBody("long", 3'600'000)},
-                                   {});
-    ASSERT_TRUE(created.ok());
-    ASSERT_EQ(created->status, 202);
-    id = std::string(*FindHeader(created->headers, "x-ms-operation-id"));
-    const int status = lrod.Signal(SIGTERM);
-    EXPECT_TRUE(WIFEXITED(status));
-    EXPECT_EQ(WEXITSTATUS(status), 0) << lrod.Log();
-  }
-  Lrod lrod(dir, db, "second.log");
-  auto transport = MakeCurlTransport();
-  auto state = transport->Send({"GET", lrod.Url("/v1/operations/" + id), {}, {}}, {});
-  ASSERT_TRUE(state.ok());
-  ASSERT_EQ(state->status, 200);
-  // Re-run (the demo is idempotent): not started again yet, or running.
-  const std::string status = Str(ParseJson(state->body).at("status"));
-  EXPECT_TRUE(status == "NotStarted" || status == "Running") << state->body;
-  auto cancel = transport->Send({"POST", lrod.Url("/v1/operations/" + id + ":cancel"), {}, {}}, {});
-  ASSERT_TRUE(cancel.ok());
-  EXPECT_EQ(cancel->status, 200);
+  ExpectARunningOperationOutlives(SIGTERM);
 }
 
 }  // namespace

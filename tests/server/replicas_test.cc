@@ -5,7 +5,6 @@
 // database. Each test runs in a PostgreSQL schema of its own.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <libpq-fe.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "lrod_process.h"
+#include "postgres_test_support.h"
 #include "runtime/ids.h"
 #include "server_test_support.h"
 
@@ -26,120 +27,14 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::string PostgresConninfo() {
-  const char* value = std::getenv("LRO_TEST_POSTGRES");
-  return value == nullptr ? std::string() : std::string(value);
-}
-
-void Admin(const std::string& sql) {
-  PGconn* conn = PQconnectdb(PostgresConninfo().c_str());
-  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
-  PQsetNoticeProcessor(
-      conn, [](void*, const char*) {}, nullptr);
-  PGresult* result = PQexec(conn, sql.c_str());
-  EXPECT_EQ(PQresultStatus(result), PGRES_COMMAND_OK) << PQerrorMessage(conn);
-  PQclear(result);
-  PQfinish(conn);
-}
-
-// An empty schema for one test, dropped afterwards; `store` is the --store value using it.
-class Schema {
- public:
-  Schema() : name_("lro_replicas_" + internal::NewRequestId().substr(0, 8)) {
-    Admin("CREATE SCHEMA " + name_);
-    store_ = PostgresConninfo() + " options='-csearch_path=" + name_ + "'";
-  }
-  ~Schema() { Admin("DROP SCHEMA " + name_ + " CASCADE"); }
-  Schema(const Schema&) = delete;
-  Schema& operator=(const Schema&) = delete;
-  [[nodiscard]] const std::string& store() const { return store_; }
-
- private:
-  std::string name_;
-  std::string store_;
-};
-
-// One lrod replica as a child process on an ephemeral port, logging to a file.
-class Replica {
+// One lrod replica: a process of its own, with a replica id of its own.
+class Replica : public LrodProcess {
  public:
   Replica(const TempDir& dir, const std::string& store, const std::string& name,
           const std::string& lease)
-      : log_(dir.File(name + ".log")) {
-    std::vector<std::string> args = {LROD_PATH,
-                                     "--demo",
-                                     "--listen=127.0.0.1:0",
-                                     "--store=" + store,
-                                     "--replica-id=" + name + "-" + internal::NewRequestId(),
-                                     "--lease=" + lease,
-                                     "--retry-after",
-                                     "Item.Create=0",
-                                     "--inline-budget=0",
-                                     "--shutdown-grace=2s"};
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 2);
-      std::vector<char*> argv;
-      for (auto& arg : args) argv.push_back(arg.data());
-      argv.push_back(nullptr);
-      ::execv(LROD_PATH, argv.data());
-      ::_exit(127);
-    }
+      : LrodProcess(dir, name, store,
+                    {"--replica-id=" + name + "-" + internal::NewRequestId(), "--lease=" + lease}) {
   }
-  ~Replica() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGCONT);
-      Signal(SIGKILL);
-    }
-  }
-  Replica(const Replica&) = delete;
-  Replica& operator=(const Replica&) = delete;
-
-  // Waits for the "listening" line; false when lrod exited or did not listen within 30 s.
-  bool WaitListening() {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::ifstream file(log_);
-      std::string line;
-      while (std::getline(file, line)) {
-        const auto at = line.find("\"address\":\"127.0.0.1:");
-        if (line.find("\"listening\"") != std::string::npos && at != std::string::npos) {
-          port_ = static_cast<std::uint16_t>(std::stoi(line.substr(at + 21)));
-          return true;
-        }
-      }
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return false;
-      }
-      std::this_thread::sleep_for(milliseconds(10));
-    }
-    return false;
-  }
-  void Pause() { ::kill(pid_, SIGSTOP); }
-  void Resume() { ::kill(pid_, SIGCONT); }
-  // Sends `signal` and reaps the process.
-  void Signal(int signal) {
-    ::kill(pid_, signal);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-  [[nodiscard]] std::string Url(std::string_view path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
-  }
-  [[nodiscard]] std::string Log() const {
-    std::ifstream file(log_);
-    std::stringstream text;
-    text << file.rdbuf();
-    return text.str();
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::uint16_t port_ = 0;
-  std::string log_;
 };
 
 class Replicas : public ::testing::Test {
@@ -149,7 +44,7 @@ class Replicas : public ::testing::Test {
       GTEST_SKIP() << "LRO_TEST_POSTGRES is not set (a libpq conninfo; "
                       "scripts/postgres-test-cluster.sh run -- ctest … sets it)";
     }
-    schema_ = std::make_unique<Schema>();
+    schema_ = std::make_unique<PostgresSchema>();
   }
   void TearDown() override {
     replicas_.clear();
@@ -160,7 +55,7 @@ class Replicas : public ::testing::Test {
   void Start(int count, const std::string& lease = "1s") {
     for (int i = 0; i < count; ++i) {
       replicas_.push_back(std::make_unique<Replica>(
-          dir_, schema_->store(), std::string(1, static_cast<char>('a' + i)), lease));
+          dir_, schema_->conninfo(), std::string(1, static_cast<char>('a' + i)), lease));
     }
     for (auto& replica : replicas_) {
       ASSERT_TRUE(replica->WaitListening()) << replica->Log();
@@ -202,7 +97,7 @@ class Replicas : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<Schema> schema_;
+  std::unique_ptr<PostgresSchema> schema_;
   std::vector<std::unique_ptr<Replica>> replicas_;
   std::shared_ptr<HttpTransport> transport_ = MakeCurlTransport();
 };

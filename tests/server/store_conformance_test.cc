@@ -5,7 +5,6 @@
 // (scripts/postgres-test-cluster.sh run -- … sets it). Each PostgreSQL test runs in a schema of
 // its own, so tests may run in parallel on one database.
 #include <gtest/gtest.h>
-#include <libpq-fe.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -15,6 +14,7 @@
 #include <thread>
 
 #include "lro/server/store.h"
+#include "postgres_test_support.h"
 #include "runtime/ids.h"
 #include "server_test_support.h"
 
@@ -45,61 +45,18 @@ class SqliteUnderTest final : public StoreUnderTest {
   TempDir dir_;
 };
 
-std::string PostgresConninfo() {
-  const char* value = std::getenv("LRO_TEST_POSTGRES");
-  return value == nullptr ? std::string() : std::string(value);
-}
-
-// `conninfo` with `options` (a libpq "options" value) added, in its own syntax.
-std::string WithOptions(const std::string& conninfo, const std::string& options) {
-  if (conninfo.starts_with("postgres://") || conninfo.starts_with("postgresql://")) {
-    std::string escaped;
-    for (char c : options) {
-      if (c == '=') {
-        escaped += "%3D";
-      } else if (c == ' ') {
-        escaped += "%20";
-      } else {
-        escaped += c;
-      }
-    }
-    return conninfo + (conninfo.find('?') == std::string::npos ? "?" : "&") + "options=" + escaped;
-  }
-  return conninfo + " options='" + options + "'";
-}
-
 class PostgresUnderTest final : public StoreUnderTest {
  public:
-  PostgresUnderTest() {
-    schema_ = "lro_test_" + internal::NewRequestId().substr(0, 8);
-    Admin("CREATE SCHEMA " + schema_);
-    conninfo_ = WithOptions(PostgresConninfo(), "-csearch_path=" + schema_);
-    store = OpenAnother();
-  }
-  ~PostgresUnderTest() override {
-    store.reset();
-    Admin("DROP SCHEMA " + schema_ + " CASCADE");
-  }
+  PostgresUnderTest() { store = OpenAnother(); }
+  ~PostgresUnderTest() override { store.reset(); }  // before the schema goes
   std::shared_ptr<OperationStore> OpenAnother() override {
-    auto opened = OpenPostgresStore(conninfo_);
+    auto opened = OpenPostgresStore(schema_.conninfo());
     EXPECT_TRUE(opened.ok()) << opened.status().ToString();
     return opened.ok() ? *opened : nullptr;
   }
 
  private:
-  static void Admin(const std::string& sql) {
-    PGconn* conn = PQconnectdb(PostgresConninfo().c_str());
-    ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
-    PQsetNoticeProcessor(
-        conn, [](void*, const char*) {}, nullptr);
-    PGresult* result = PQexec(conn, sql.c_str());
-    EXPECT_EQ(PQresultStatus(result), PGRES_COMMAND_OK) << PQerrorMessage(conn);
-    PQclear(result);
-    PQfinish(conn);
-  }
-
-  std::string schema_;
-  std::string conninfo_;
+  test::PostgresSchema schema_;
 };
 
 struct StoreFactory {
@@ -118,7 +75,7 @@ std::string FactoryName(const ::testing::TestParamInfo<StoreFactory>& info) {
 class StoreConformance : public ::testing::TestWithParam<StoreFactory> {
  protected:
   void SetUp() override {
-    if (GetParam().needs_postgres && PostgresConninfo().empty()) {
+    if (GetParam().needs_postgres && test::PostgresConninfo().empty()) {
       GTEST_SKIP() << "LRO_TEST_POSTGRES is not set (a libpq conninfo; "
                       "scripts/postgres-test-cluster.sh run -- ctest … sets it)";
     }

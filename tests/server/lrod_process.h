@@ -1,0 +1,42 @@
+// The real lrod binary as a child process, for the tests that kill, stop and restart it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server_test_support.h"
+
+namespace lro::server::test {
+
+// lrod with the demo service on an ephemeral port of 127.0.0.1, storing in `store` (a --store
+// value), logging to `<dir>/<name>.log`. Demo operations answer Retry-After: 0, nothing is
+// answered inline. `extra_args` follow those. The destructor kills it (SIGKILL) if it runs.
+class LrodProcess {
+ public:
+  LrodProcess(const TempDir& dir, const std::string& name, const std::string& store,
+              std::vector<std::string> extra_args = {});
+  ~LrodProcess();
+  LrodProcess(const LrodProcess&) = delete;
+  LrodProcess& operator=(const LrodProcess&) = delete;
+
+  // Waits for the "listening" log line; false when lrod exited or did not listen within 30 s.
+  [[nodiscard]] bool WaitListening();
+  void Pause() const;   // SIGSTOP
+  void Resume() const;  // SIGCONT
+  // Sends `signal` and reaps the process; returns its wait status.
+  int Signal(int signal);
+
+  [[nodiscard]] std::string Url(std::string_view path) const;
+  [[nodiscard]] std::string Log() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+  std::string log_;
+};
+
+}  // namespace lro::server::test

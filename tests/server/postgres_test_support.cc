@@ -1,0 +1,58 @@
+#include "postgres_test_support.h"
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include <cstdlib>
+
+#include "runtime/ids.h"
+
+namespace lro::server::test {
+namespace {
+
+// Runs one statement on the test database, outside any test schema.
+void Admin(const std::string& sql) {
+  PGconn* conn = PQconnectdb(PostgresConninfo().c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
+  PGresult* result = PQexec(conn, sql.c_str());
+  EXPECT_EQ(PQresultStatus(result), PGRES_COMMAND_OK) << PQerrorMessage(conn);
+  PQclear(result);
+  PQfinish(conn);
+}
+
+// `conninfo` with `options` (a libpq "options" value) added, in its own syntax.
+std::string WithOptions(const std::string& conninfo, const std::string& options) {
+  if (conninfo.starts_with("postgres://") || conninfo.starts_with("postgresql://")) {
+    std::string escaped;
+    for (char c : options) {
+      if (c == '=') {
+        escaped += "%3D";
+      } else if (c == ' ') {
+        escaped += "%20";
+      } else {
+        escaped += c;
+      }
+    }
+    return conninfo + (conninfo.find('?') == std::string::npos ? "?" : "&") + "options=" + escaped;
+  }
+  return conninfo + " options='" + options + "'";
+}
+
+}  // namespace
+
+std::string PostgresConninfo() {
+  const char* value = std::getenv("LRO_TEST_POSTGRES");
+  return value == nullptr ? std::string() : std::string(value);
+}
+
+PostgresSchema::PostgresSchema()
+    : name_("lro_test_" + internal::NewRequestId().substr(0, 8)),
+      conninfo_(WithOptions(PostgresConninfo(), "-csearch_path=" + name_)) {
+  Admin("CREATE SCHEMA " + name_);
+}
+
+PostgresSchema::~PostgresSchema() { Admin("DROP SCHEMA " + name_ + " CASCADE"); }
+
+}  // namespace lro::server::test
