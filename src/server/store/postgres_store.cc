@@ -286,10 +286,8 @@ class Params {
   std::vector<int> formats_;
 };
 
-// The parameters of insert_op (1–16) for `r`.
-void AddInsertParams(Params& p, const OperationRecord& r) {
-  p.Add(r.id).Add(r.principal).Add(r.type).Add(static_cast<int>(r.status));
-  p.Add(r.percent_complete).Add(r.created_ms).Add(r.updated_ms).Add(r.expires_ms);
+// The error and the result of `r`: error JSON, result content type, result bytes (or nulls).
+void AddOutcomeParams(Params& p, const OperationRecord& r) {
   if (r.error) {
     p.Add(internal::ErrorToJson(*r.error));
   } else {
@@ -300,6 +298,13 @@ void AddInsertParams(Params& p, const OperationRecord& r) {
   } else {
     p.AddNull().AddNull();
   }
+}
+
+// The parameters of insert_op (1–16) for `r`.
+void AddInsertParams(Params& p, const OperationRecord& r) {
+  p.Add(r.id).Add(r.principal).Add(r.type).Add(static_cast<int>(r.status));
+  p.Add(r.percent_complete).Add(r.created_ms).Add(r.updated_ms).Add(r.expires_ms);
+  AddOutcomeParams(p, r);
   if (r.request.empty()) {
     p.AddNull();
   } else {
@@ -807,16 +812,7 @@ class PostgresStore final : public OperationStore {
       statement = "update_op";
       p.Add(r.id).Add(static_cast<int>(r.status)).Add(r.percent_complete).Add(r.updated_ms);
       p.Add(r.expires_ms);
-      if (r.error) {
-        p.Add(internal::ErrorToJson(*r.error));
-      } else {
-        p.AddNull();
-      }
-      if (r.has_result) {
-        p.Add(r.result_content_type).AddBytes(r.result);
-      } else {
-        p.AddNull().AddNull();
-      }
+      AddOutcomeParams(p, r);
       p.Add(write.expected_version).Add(r.owner).Add(r.lease_expires_ms).Add(r.next_run_ms);
     }
     p.Bind();
