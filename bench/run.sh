@@ -73,8 +73,8 @@ if wants core-lro; then
   fi
 fi
 
-# --- build: the project's default optimised build (as scripts/build.sh), -j2: the machine is
-# shared. Warnings are not errors here: CI gates those; a benchmark only needs the binaries. ---
+# --- build: optimised with debug info (as the figures in docs/performance.md), -j2: the
+# machine is shared. Warnings are not errors here: CI gates those; a benchmark only needs the binaries. ---
 if [ ! -f "$build_dir/CMakeCache.txt" ]; then
   log "configuring $build_dir (RelWithDebInfo, no tests)"
   cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
