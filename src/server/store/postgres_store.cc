@@ -678,24 +678,15 @@ class PostgresStore final : public OperationStore {
       PQfinish(conn);
       return status;
     }
-    const std::string session =
-        std::string(
-            "SET application_name = 'lrod'; SET client_min_messages = warning; "
-            "SET synchronous_commit = ") +
-        (options_.synchronous_commit ? "on" : "off");
-    Result set(PQexec(conn, session.c_str()));
-    if (!Ok(set.get())) {
-      Status status = PgError(conn, "session settings", set.get());
+    if (Status status = ApplySessionSettings(conn); !status.ok()) {
       PQfinish(conn);
       return status;
     }
     return conn;
   }
 
-  // Reconnects a broken pooled connection in place.
-  Status Reconnect(PGconn*& conn) {
-    PQreset(conn);
-    if (PQstatus(conn) != CONNECTION_OK) return PgError(conn, "reconnect");
+  // What every connection of this store sets for its session, on connect and on reconnect.
+  Status ApplySessionSettings(PGconn* conn) const {
     const std::string session =
         std::string(
             "SET application_name = 'lrod'; SET client_min_messages = warning; "
@@ -703,6 +694,14 @@ class PostgresStore final : public OperationStore {
         (options_.synchronous_commit ? "on" : "off");
     Result set(PQexec(conn, session.c_str()));
     if (!Ok(set.get())) return PgError(conn, "session settings", set.get());
+    return Status();
+  }
+
+  // Reconnects a broken pooled connection in place.
+  Status Reconnect(PGconn*& conn) {
+    PQreset(conn);
+    if (PQstatus(conn) != CONNECTION_OK) return PgError(conn, "reconnect");
+    if (Status status = ApplySessionSettings(conn); !status.ok()) return status;
     return Prepare(conn);
   }
 
