@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "fake_services.h"
+#include "refusing_port.h"
 #include "run_lro.h"
 #include "test_http_server.h"
 
@@ -148,13 +149,21 @@ TEST(UserReports, StatusResultAndCancelOfAnUnreachableServerSayWhy) {
 }
 
 TEST(UserReports, StatusAndCancelOfAResumeTokenWhoseServerIsGoneSayWhy) {
+  // The token's links are moved to a port the test holds and nobody listens on: a port the
+  // service had just given back could be taken by another test meanwhile.
+  const test::RefusingPort gone;
   std::string token;
   {
     FabricService fabric({.hold = true});
     const LroRun started = RunLro(Args({"start", "--no-wait", fabric.start_url()}));
     ASSERT_EQ(started.exit_code, 0) << started.err;
     token = started.out;
+    for (auto at = token.find(fabric.base_url()); at != std::string::npos;
+         at = token.find(fabric.base_url(), at)) {
+      token.replace(at, fabric.base_url().size(), gone.base_url());
+    }
   }
+  ASSERT_NE(token.find(gone.base_url()), std::string::npos) << token;
   for (const char* command : {"status", "result", "cancel"}) {
     SCOPED_TRACE(command);
     const LroRun run = RunLro({command, token});
