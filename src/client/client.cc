@@ -97,6 +97,19 @@ class FailedOperation final : public Operation {
   OperationState state_;
 };
 
+// Whether an operation can start from `request` with `options`: the one check of Start and
+// StartAsync. kInvalidArgument naming what is wrong.
+Status ValidateStart(const HttpRequest& request, const OperationOptions& options) {
+  if (Status valid = internal::ValidateAbsoluteUrl(request.url); !valid.ok()) return valid;
+  if (options.cancel_style == CancelStyle::kCustom &&
+      (!options.cancel_request ||
+       !internal::ValidateAbsoluteUrl(options.cancel_request->url).ok())) {
+    return Status(StatusCode::kInvalidArgument,
+                  "CancelStyle::kCustom needs a cancel_request with an absolute URL");
+  }
+  return Status();
+}
+
 }  // namespace
 
 Client::Client(ClientOptions options) : shared_(std::make_shared<Shared>()) {
@@ -115,16 +128,8 @@ Client::Client(ClientOptions options) : shared_(std::make_shared<Shared>()) {
 
 Poller Client::Start(const Request& request, const OperationOptions& options,
                      const CancellationToken& cancel) {
-  if (Status valid = internal::ValidateAbsoluteUrl(request.http().url); !valid.ok()) {
+  if (Status valid = ValidateStart(request.http(), options); !valid.ok()) {
     return Poller(std::make_unique<FailedOperation>(std::move(valid)), shared_->context->clock);
-  }
-  if (options.cancel_style == CancelStyle::kCustom &&
-      (!options.cancel_request ||
-       !internal::ValidateAbsoluteUrl(options.cancel_request->url).ok())) {
-    return Poller(std::make_unique<FailedOperation>(
-                      Status(StatusCode::kInvalidArgument,
-                             "CancelStyle::kCustom needs a cancel_request with an absolute URL")),
-                  shared_->context->clock);
   }
   auto operation = std::make_unique<internal::HttpOperation>(
       shared_->context, internal::LroMachine(request.http(), shared_->ConfigFor(options),
@@ -165,7 +170,7 @@ AsyncOperation Client::StartAsync(const Request& request, Completion done,
                                   const OperationOptions& options, ProgressCallback progress) {
   internal::LroMachine machine(request.http(), shared_->ConfigFor(options), shared_->NextSeed(),
                                shared_->Now());
-  if (Status valid = internal::ValidateAbsoluteUrl(request.http().url); !valid.ok()) {
+  if (Status valid = ValidateStart(request.http(), options); !valid.ok()) {
     machine.Abandon(std::move(valid));
   }
   return shared_->Launch(std::move(machine), std::move(done), std::move(progress));

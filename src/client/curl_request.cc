@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "client/ascii.h"
+#include "wire/ascii.h"
 
 namespace lro::internal {
 namespace {
@@ -134,8 +134,8 @@ Status CurlRequest::Configure(CURL* easy, bool fresh) {
   bool has_content_type = false;
   bool has_expect = false;
   for (const Header& header : request_.headers) {
-    has_content_type = has_content_type || EqualsIgnoreCase(header.name, "Content-Type");
-    has_expect = has_expect || EqualsIgnoreCase(header.name, "Expect");
+    has_content_type = has_content_type || wire::EqualsIgnoreCase(header.name, "Content-Type");
+    has_expect = has_expect || wire::EqualsIgnoreCase(header.name, "Expect");
     // "Name;" is curl's way to send a header with an empty value.
     const std::string line =
         header.value.empty() ? header.name + ";" : header.name + ": " + header.value;

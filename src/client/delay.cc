@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "wire/http_date.h"
+
 namespace lro::internal {
 namespace {
 
@@ -30,117 +32,6 @@ std::optional<std::uint64_t> ParseCount(std::string_view text, std::uint64_t lim
   return value;
 }
 
-int MonthIndex(std::string_view name) {
-  static constexpr std::array<std::string_view, 12> kMonths{
-      "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  for (std::size_t i = 0; i < kMonths.size(); ++i) {
-    if (name == kMonths[i]) return static_cast<int>(i) + 1;
-  }
-  return 0;
-}
-
-bool Digits(std::string_view text, int& out) {
-  if (text.empty() || text.size() > 4) return false;
-  int value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + (c - '0');
-  }
-  out = value;
-  return true;
-}
-
-bool ParseClock(std::string_view text, int& h, int& m, int& s) {
-  return text.size() == 8 && text[2] == ':' && text[5] == ':' && Digits(text.substr(0, 2), h) &&
-         Digits(text.substr(3, 2), m) && Digits(text.substr(6, 2), s) && h < 24 && m < 60 && s < 61;
-}
-
-std::vector<std::string_view> Split(std::string_view text, char separator) {
-  std::vector<std::string_view> parts;
-  while (!text.empty()) {
-    const auto pos = text.find(separator);
-    if (pos != 0) parts.push_back(text.substr(0, pos));
-    if (pos == std::string_view::npos) break;
-    text.remove_prefix(pos + 1);
-  }
-  return parts;
-}
-
-// Seconds since the epoch: a date as far as year 9999 fits, where system_clock's
-// nanosecond time_point would overflow past 2262.
-std::optional<std::chrono::sys_seconds> Build(int year, int month, int day, int h, int m, int s) {
-  using namespace std::chrono;
-  const year_month_day date{std::chrono::year{year},
-                            std::chrono::month{static_cast<unsigned>(month)},
-                            std::chrono::day{static_cast<unsigned>(day)}};
-  if (!date.ok()) return std::nullopt;
-  return sys_seconds{sys_days{date}} + hours{h} + minutes{m} + seconds{s};
-}
-
-std::optional<std::chrono::sys_seconds> ParseHttpDateSeconds(std::string_view text);
-
-}  // namespace
-
-std::optional<system_clock::time_point> ParseHttpDate(std::string_view text) {
-  const auto seconds = ParseHttpDateSeconds(text);
-  if (!seconds) return std::nullopt;
-  // system_clock counts nanoseconds: it spans only the years 1678 to 2262. Dates outside (an
-  // HTTP-date may name any year from 0 to 9999) are pinned to its ends.
-  const auto latest =
-      std::chrono::floor<std::chrono::seconds>(system_clock::time_point::max()).time_since_epoch();
-  const auto earliest =
-      std::chrono::ceil<std::chrono::seconds>(system_clock::time_point::min()).time_since_epoch();
-  if (seconds->time_since_epoch() >= latest) return system_clock::time_point::max();
-  if (seconds->time_since_epoch() <= earliest) return system_clock::time_point::min();
-  return system_clock::time_point{seconds->time_since_epoch()};
-}
-
-namespace {
-
-std::optional<std::chrono::sys_seconds> ParseHttpDateSeconds(std::string_view text) {
-  text = Trim(text);
-  if (text.size() > 64) return std::nullopt;
-  int day = 0, year = 0, h = 0, m = 0, s = 0;
-  const auto comma = text.find(',');
-  if (comma != std::string_view::npos) {
-    const auto parts = Split(text.substr(comma + 1), ' ');
-    if (parts.size() == 5 && parts[4] == "GMT") {
-      // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
-      if (parts[0].size() != 2 || !Digits(parts[0], day) || parts[2].size() != 4 ||
-          !Digits(parts[2], year) || !ParseClock(parts[3], h, m, s)) {
-        return std::nullopt;
-      }
-      const int month = MonthIndex(parts[1]);
-      if (month == 0) return std::nullopt;
-      return Build(year, month, day, h, m, s);
-    }
-    if (parts.size() == 3 && parts[2] == "GMT") {
-      // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT"
-      const auto date = Split(parts[0], '-');
-      if (date.size() != 3 || date[0].size() != 2 || !Digits(date[0], day) || date[2].size() != 2 ||
-          !Digits(date[2], year) || !ParseClock(parts[1], h, m, s)) {
-        return std::nullopt;
-      }
-      const int month = MonthIndex(date[1]);
-      if (month == 0) return std::nullopt;
-      // Two-digit years: RFC 9110 says pick the most recent past century that is not more
-      // than 50 years ahead; for the dates servers send, 19xx/20xx by a 70 pivot suffices.
-      year += year < 70 ? 2000 : 1900;
-      return Build(year, month, day, h, m, s);
-    }
-    return std::nullopt;
-  }
-  // asctime: "Sun Nov  6 08:49:37 1994"
-  const auto parts = Split(text, ' ');
-  if (parts.size() != 5 || parts[0].size() != 3 || !Digits(parts[2], day) || parts[2].size() > 2 ||
-      !ParseClock(parts[3], h, m, s) || parts[4].size() != 4 || !Digits(parts[4], year)) {
-    return std::nullopt;
-  }
-  const int month = MonthIndex(parts[1]);
-  if (month == 0) return std::nullopt;
-  return Build(year, month, day, h, m, s);
-}
-
 }  // namespace
 
 std::optional<milliseconds> ParseServerDelay(const Headers& headers,
@@ -158,7 +49,7 @@ std::optional<milliseconds> ParseServerDelay(const Headers& headers,
     const std::uint64_t ms = std::min<std::uint64_t>(*secs * 1000, limit);
     return milliseconds(static_cast<milliseconds::rep>(ms));
   }
-  if (auto date = ParseHttpDateSeconds(*value)) {
+  if (auto date = wire::ParseHttpDateSeconds(*value)) {
     const auto now = std::chrono::floor<std::chrono::seconds>(wall_now);
     if (*date <= now) return milliseconds(0);
     const std::chrono::seconds delta = *date - now;  // at most ~10,000 years: no overflow

@@ -22,9 +22,6 @@ std::optional<milliseconds> ParseServerDelay(const Headers& headers,
                                              std::chrono::system_clock::time_point wall_now,
                                              milliseconds cap);
 
-// Parses an HTTP-date (RFC 9110 §5.6.7, all three forms). nullopt when malformed.
-std::optional<std::chrono::system_clock::time_point> ParseHttpDate(std::string_view text);
-
 // Exponential backoff with jitter and a cap: the delay before attempt n (n ≥ 1) is
 // initial × multiplier^(n-1), at most `max`, then scaled by a random factor in
 // [1 - jitter, 1 + jitter] (and again capped). Deterministic for a given seed.

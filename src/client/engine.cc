@@ -601,13 +601,11 @@ void EngineOperation::SendCancel(std::function<void(Status)> done) {
     return;
   }
   HttpRequest request = std::move(outgoing->request);
-  if (outgoing->may_carry_credentials && context_->credentials) {
-    auto credentials = context_->credentials();
-    if (!credentials.ok()) {
-      reply(credentials.status());
-      return;
-    }
-    request.headers.insert(request.headers.end(), credentials->begin(), credentials->end());
+  if (Status added =
+          AddCredentials(context_->credentials, outgoing->may_carry_credentials, request);
+      !added.ok()) {
+    reply(std::move(added));
+    return;
   }
   Dispatch(engine_->ReserveId(), std::move(request),
            [self = shared_from_this(), done = std::move(done)](StatusOr<HttpResponse> answer) {
@@ -674,15 +672,11 @@ void EngineOperation::SendPending() {
     std::lock_guard lock(mutex_);
     outgoing = machine_.PendingRequest();
   }
-  if (outgoing.may_carry_credentials && context_->credentials) {
-    auto credentials = context_->credentials();
-    if (!credentials.ok()) {
-      OnAnswer(Status(StatusCode::kUnavailable,
-                      "the credential provider failed: " + credentials.status().message()));
-      return;
-    }
-    outgoing.request.headers.insert(outgoing.request.headers.end(), credentials->begin(),
-                                    credentials->end());
+  if (Status added =
+          AddCredentials(context_->credentials, outgoing.may_carry_credentials, outgoing.request);
+      !added.ok()) {
+    OnAnswer(std::move(added));
+    return;
   }
   context_->logger.LogLazily(LogLevel::kDebug, [&] {
     return std::string(PurposeName(outgoing.purpose)) + ": " + outgoing.request.method + " " +

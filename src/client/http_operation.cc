@@ -6,6 +6,18 @@
 
 namespace lro::internal {
 
+Status AddCredentials(const CredentialProvider& credentials, bool may_carry_credentials,
+                      HttpRequest& request) {
+  if (!may_carry_credentials || !credentials) return Status();
+  auto headers = credentials();
+  if (!headers.ok()) {
+    return Status(StatusCode::kUnavailable,
+                  "the credential provider failed: " + headers.status().message());
+  }
+  request.headers.insert(request.headers.end(), headers->begin(), headers->end());
+  return Status();
+}
+
 HttpOperation::HttpOperation(std::shared_ptr<const ClientContext> context, LroMachine machine)
     : context_(std::move(context)), machine_(std::move(machine)) {}
 
@@ -16,13 +28,9 @@ Instant HttpOperation::Now() const {
 StatusOr<HttpResponse> HttpOperation::Send(const Outgoing& outgoing,
                                            const CancellationToken& cancel) {
   HttpRequest request = outgoing.request;
-  if (outgoing.may_carry_credentials && context_->credentials) {
-    auto credentials = context_->credentials();
-    if (!credentials.ok()) {
-      return Status(StatusCode::kUnavailable,
-                    "the credential provider failed: " + credentials.status().message());
-    }
-    request.headers.insert(request.headers.end(), credentials->begin(), credentials->end());
+  if (Status added = AddCredentials(context_->credentials, outgoing.may_carry_credentials, request);
+      !added.ok()) {
+    return added;
   }
   context_->logger.LogLazily(LogLevel::kDebug, [&] {
     return std::string(PurposeName(outgoing.purpose)) + ": " + request.method + " " +

@@ -25,6 +25,12 @@ struct ClientContext {
   Logger logger;
 };
 
+// Adds the client's credentials to `request` when `may_carry_credentials` (SPEC §8; the
+// machine decides that by origin). A provider that fails is a transient failure of the
+// request: kUnavailable naming the provider's own error. The one place any face adds them.
+Status AddCredentials(const CredentialProvider& credentials, bool may_carry_credentials,
+                      HttpRequest& request);
+
 class HttpOperation final : public Operation {
  public:
   HttpOperation(std::shared_ptr<const ClientContext> context, LroMachine machine);

@@ -3,20 +3,14 @@
 #include <boost/json/parse.hpp>
 #include <string>
 
-#include "client/ascii.h"
 #include "lro/result.h"
+#include "wire/media_type.h"
 
 namespace lro {
 
 bool Result::IsJson() const {
   if (content_type.empty()) return !body.empty();
-  std::string type;
-  for (char c : content_type) {
-    if (c == ';') break;
-    if (c != ' ' && c != '\t') type += internal::AsciiLower(c);
-  }
-  return type == "application/json" || type == "text/json" ||
-         (type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);
+  return wire::IsJsonMediaType(content_type);
 }
 
 StatusOr<boost::json::value> ParseJson(const Result& result) {

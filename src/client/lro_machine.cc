@@ -9,34 +9,30 @@
 #include <random>
 #include <utility>
 
-#include "client/ascii.h"
 #include "client/google_operation.h"
 #include "client/resume_token.h"
-#include "client/service_error_parse.h"
 #include "client/url.h"
+#include "wire/ascii.h"
+#include "wire/credential_headers.h"
+#include "wire/http_date.h"
+#include "wire/media_type.h"
+#include "wire/service_error_parse.h"
+#include "wire/uuid.h"
 
 namespace lro::internal {
 namespace {
 
-bool IsOneOf(std::string_view name, std::initializer_list<std::string_view> names) {
-  const std::string lower = AsciiLower(name);
-  return std::any_of(names.begin(), names.end(),
-                     [&](std::string_view candidate) { return lower == candidate; });
-}
+using wire::AsciiLower;
 
 // Headers that describe the initial request's body or make it conditional or idempotent:
 // repeating them on a GET poll would be wrong.
 bool IsNotCarried(std::string_view name) {
-  return IsOneOf(name, {"content-type", "content-length", "content-encoding", "content-md5",
-                        "content-language", "transfer-encoding", "host", "connection", "expect",
-                        "te", "upgrade", "repeatability-request-id", "repeatability-first-sent",
-                        "operation-id", "idempotency-key", "if-match", "if-none-match",
-                        "if-modified-since", "if-unmodified-since"});
-}
-
-bool IsBuiltInCredential(std::string_view name) {
-  return IsOneOf(name, {"authorization", "proxy-authorization", "cookie", "api-key", "x-api-key",
-                        "ocp-apim-subscription-key", "x-functions-key"});
+  return wire::EqualsAnyIgnoreCase(
+      name,
+      {"content-type", "content-length", "content-encoding", "content-md5", "content-language",
+       "transfer-encoding", "host", "connection", "expect", "te", "upgrade",
+       "repeatability-request-id", "repeatability-first-sent", "operation-id", "idempotency-key",
+       "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"});
 }
 
 // A caller's own idempotency key (SPEC §6): the POST may then be retried, and is sent as given.
@@ -72,9 +68,8 @@ std::string JsonParseError(std::string_view body) {
 
 // True when the response says its body is JSON: the protocol must then be able to read it.
 bool DeclaresJson(const HttpResponse& response) {
-  Result typed;
-  typed.content_type = std::string(FindHeader(response.headers, "Content-Type").value_or(""));
-  return !typed.content_type.empty() && typed.IsJson();
+  const auto type = FindHeader(response.headers, "Content-Type");
+  return type && !type->empty() && wire::IsJsonMediaType(*type);
 }
 
 // A protocol error for a JSON answer that does not parse (SPEC §3 step 7): never a success.
@@ -139,7 +134,7 @@ std::string Describe(const ServiceError& error) {
 Status HttpFailure(const std::string& what, const HttpResponse& response) {
   Status status(StatusCode::kHttpError, what + " failed: HTTP " + std::to_string(response.status));
   status.set_http_status(response.status);
-  if (auto error = ServiceErrorFromResponse(response)) {
+  if (auto error = wire::ServiceErrorFromResponse(response)) {
     const std::string described = Describe(*error);
     Status detailed(StatusCode::kHttpError,
                     status.message() + (described.empty() ? "" : " (" + described + ")"));
@@ -164,37 +159,9 @@ std::string NewUuid(std::uint64_t seed) {
 #else
   std::mt19937_64 random(seed ^ std::random_device{}());
 #endif
-  std::array<unsigned char, 16> bytes{};
-  for (auto& byte : bytes) byte = static_cast<unsigned char>(random() & 0xFFU);
-  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0FU) | 0x40U);
-  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3FU) | 0x80U);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += kHex[bytes[i] >> 4U];
-    out += kHex[bytes[i] & 0x0FU];
-  }
-  return out;
-}
-
-std::string ImfFixdate(std::chrono::system_clock::time_point when) {
-  using namespace std::chrono;
-  static constexpr std::array<const char*, 7> kDays{"Thu", "Fri", "Sat", "Sun",
-                                                    "Mon", "Tue", "Wed"};
-  static constexpr std::array<const char*, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  const auto days = floor<std::chrono::days>(when);
-  const year_month_day date{days};
-  const hh_mm_ss time{floor<seconds>(when - days)};
-  const auto weekday = static_cast<std::size_t>(days.time_since_epoch().count() % 7 + 7) % 7;
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%s, %02u %s %04d %02ld:%02ld:%02ld GMT", kDays[weekday],
-                static_cast<unsigned>(date.day()), kMonths[static_cast<unsigned>(date.month()) - 1],
-                static_cast<int>(date.year()), static_cast<long>(time.hours().count()),
-                static_cast<long>(time.minutes().count()),
-                static_cast<long>(time.seconds().count()));
-  return buffer;
+  wire::UuidBytes bytes{};
+  for (auto& byte : bytes) byte = static_cast<std::uint8_t>(random() & 0xFFU);
+  return wire::UuidV4(bytes);
 }
 
 constexpr std::size_t kMaxCookiesPerHost = 32;
@@ -254,10 +221,10 @@ LroMachine::LroMachine(HttpRequest initial, SharedMachineConfig config, std::uin
   api_version_ = QueryParameter(initial_.url, "api-version").value_or("");
   for (const auto& header : initial_.headers) {
     const bool sensitive =
-        IsBuiltInCredential(header.name) ||
+        wire::IsCredentialHeader(header.name) ||
         std::any_of(
             config_->sensitive_headers.begin(), config_->sensitive_headers.end(),
-            [&](const std::string& name) { return IsOneOf(header.name, {AsciiLower(name)}); });
+            [&](const std::string& name) { return wire::EqualsIgnoreCase(header.name, name); });
     if (sensitive) {
       credential_headers_.push_back(header);
     } else if (!IsNotCarried(header.name)) {
@@ -271,7 +238,7 @@ LroMachine::LroMachine(HttpRequest initial, SharedMachineConfig config, std::uin
     if (!FindHeader(initial_.headers, "Repeatability-Request-ID")) {
       initial_.headers.push_back({"Repeatability-Request-ID", NewUuid(seed)});
     }
-    initial_.headers.push_back({"Repeatability-First-Sent", ImfFixdate(now.wall)});
+    initial_.headers.push_back({"Repeatability-First-Sent", wire::ImfFixdate(now.wall)});
   }
 }
 
@@ -352,7 +319,7 @@ void LroMachine::AddCookies(HttpRequest& request) const {
   }
   // One Cookie header: the caller's own cookies first, then those the service set.
   for (auto& header : request.headers) {
-    if (IsOneOf(header.name, {"cookie"})) {
+    if (wire::EqualsIgnoreCase(header.name, "cookie")) {
       header.value += "; " + cookie;
       return;
     }
@@ -488,7 +455,8 @@ void LroMachine::RecordCookies(const Headers& headers, const std::string& reques
   const std::string host = Host(request_url);
   if (host.empty()) return;
   for (const auto& header : headers) {
-    if (!IsOneOf(header.name, {"set-cookie"}) || header.value.size() > kMaxCookieBytes) continue;
+    if (!wire::EqualsIgnoreCase(header.name, "set-cookie") || header.value.size() > kMaxCookieBytes)
+      continue;
     const std::string_view text = header.value;
     const std::string_view pair = text.substr(0, text.find(';'));
     const auto equals = pair.find('=');
@@ -870,7 +838,7 @@ void LroMachine::OnMonitorBody(const HttpResponse& response, const boost::json::
     }
   }
   if (const auto* error = Field(body, "error")) {
-    state_.error = ParseErrorObject(*error);
+    state_.error = wire::ParseErrorObject(*error);
   }
   if (state_.status.kind == StatusKind::kSucceeded) {
     OnTerminalSuccess(response, body);
@@ -946,11 +914,11 @@ void LroMachine::OnTerminalSuccess(const HttpResponse& response, const boost::js
 void LroMachine::OnTerminalFailure(const boost::json::value& body) {
   std::optional<ServiceError> error = state_.error.get();
   if (!error) {
-    if (const auto* field = Field(body, "error")) error = ParseErrorObject(*field);
+    if (const auto* field = Field(body, "error")) error = wire::ParseErrorObject(*field);
   }
   if (!error) {
     if (const auto* properties = Field(body, "properties")) {
-      if (const auto* field = Field(*properties, "error")) error = ParseErrorObject(*field);
+      if (const auto* field = Field(*properties, "error")) error = wire::ParseErrorObject(*field);
     }
   }
   state_.error = error;

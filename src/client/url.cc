@@ -7,13 +7,13 @@
 #include <string>
 #include <utility>
 
-#include "client/ascii.h"
+#include "wire/ascii.h"
 
 namespace lro::internal {
 namespace {
 
 bool IsHttpScheme(std::string_view scheme) {
-  const auto lower = AsciiLower(scheme);
+  const auto lower = wire::AsciiLower(scheme);
   return lower == "http" || lower == "https";
 }
 
@@ -26,7 +26,7 @@ std::optional<boost::urls::url_view> ParseAbsolute(std::string_view text) {
 }
 
 bool HostMatches(const std::string& host, const std::string& pattern_in) {
-  const std::string pattern = AsciiLower(pattern_in);
+  const std::string pattern = wire::AsciiLower(pattern_in);
   if (pattern.rfind("*.", 0) == 0) {
     const std::string suffix = pattern.substr(1);  // ".analysis.windows.net"
     return host.size() > suffix.size() &&
@@ -114,20 +114,20 @@ Status ValidateAbsoluteUrl(std::string_view url) {
 
 std::string Scheme(std::string_view url) {
   const auto parsed = ParseAbsolute(url);
-  return parsed ? AsciiLower(parsed->scheme()) : std::string();
+  return parsed ? wire::AsciiLower(parsed->scheme()) : std::string();
 }
 
 std::string Host(std::string_view url) {
   const auto parsed = ParseAbsolute(url);
-  return parsed ? AsciiLower(parsed->encoded_host()) : std::string();
+  return parsed ? wire::AsciiLower(parsed->encoded_host()) : std::string();
 }
 
 std::string Origin(std::string_view url) {
   const auto parsed = ParseAbsolute(url);
   if (!parsed) return {};
-  const std::string scheme = AsciiLower(parsed->scheme());
+  const std::string scheme = wire::AsciiLower(parsed->scheme());
   std::string origin = scheme;
-  origin.append("://").append(AsciiLower(parsed->encoded_host()));
+  origin.append("://").append(wire::AsciiLower(parsed->encoded_host()));
   if (parsed->has_port()) {
     const auto port = parsed->port_number();
     const bool default_port =

@@ -1,11 +1,13 @@
 // Case-insensitive text helpers for protocol tokens (header names, URL schemes and hosts,
-// status values): ASCII only and locale-free, as HTTP defines them. Internal.
+// status values, media types): ASCII only and locale-free, as HTTP defines them. The one copy
+// client and server use. Internal.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
-namespace lro::internal {
+namespace lro::wire {
 
 constexpr char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
 
@@ -23,4 +25,13 @@ constexpr bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-}  // namespace lro::internal
+// True when `text` equals one of `names` case-insensitively.
+constexpr bool EqualsAnyIgnoreCase(std::string_view text,
+                                   std::initializer_list<std::string_view> names) {
+  for (std::string_view name : names) {
+    if (EqualsIgnoreCase(text, name)) return true;
+  }
+  return false;
+}
+
+}  // namespace lro::wire

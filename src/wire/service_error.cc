@@ -2,9 +2,9 @@
 #include <boost/json/serialize.hpp>
 #include <string>
 
-#include "client/service_error_parse.h"
+#include "wire/service_error_parse.h"
 
-namespace lro::internal {
+namespace lro::wire {
 namespace {
 
 std::string StringField(const boost::json::object& object, std::string_view key) {
@@ -51,6 +51,13 @@ std::optional<ServiceError> ParseErrorObject(const boost::json::value& value) {
   return error;
 }
 
+std::optional<ServiceError> ParseErrorJson(std::string_view json) {
+  boost::system::error_code ec;
+  const auto value = boost::json::parse(json, ec);
+  if (ec) return std::nullopt;
+  return ParseErrorObject(value);
+}
+
 std::string RequestIdOf(const Headers& headers) {
   for (const char* name : {"x-ms-request-id", "RequestId", "x-request-id", "request-id",
                            "x-ms-correlation-request-id"}) {
@@ -88,4 +95,4 @@ std::optional<ServiceError> ServiceErrorFromResponse(const HttpResponse& respons
   return error;
 }
 
-}  // namespace lro::internal
+}  // namespace lro::wire

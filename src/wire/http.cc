@@ -1,12 +1,12 @@
 #include "lro/http.h"
 
-#include "client/ascii.h"
+#include "wire/ascii.h"
 
 namespace lro {
 
 std::optional<std::string_view> FindHeader(const Headers& headers, std::string_view name) {
   for (const auto& header : headers) {
-    if (internal::EqualsIgnoreCase(header.name, name)) return std::string_view(header.value);
+    if (wire::EqualsIgnoreCase(header.name, name)) return std::string_view(header.value);
   }
   return std::nullopt;
 }

@@ -5,7 +5,8 @@
 #include <chrono>
 #include <string_view>
 
-#include "client/ascii.h"
+#include "wire/ascii.h"
+#include "wire/status_names.h"
 
 namespace lro {
 namespace {
@@ -16,14 +17,14 @@ struct KnownStatus {
 };
 
 constexpr std::array<KnownStatus, 16> kKnownStatuses{{
-    {"Succeeded", StatusKind::kSucceeded},
+    {wire::kStatusSucceeded, StatusKind::kSucceeded},
     {"Completed", StatusKind::kSucceeded},
-    {"Failed", StatusKind::kFailed},
+    {wire::kStatusFailed, StatusKind::kFailed},
     {"Undefined", StatusKind::kFailed},
-    {"Canceled", StatusKind::kCanceled},
+    {wire::kStatusCanceled, StatusKind::kCanceled},
     {"Cancelled", StatusKind::kCanceled},
-    {"NotStarted", StatusKind::kRunning},
-    {"Running", StatusKind::kRunning},
+    {wire::kStatusNotStarted, StatusKind::kRunning},
+    {wire::kStatusRunning, StatusKind::kRunning},
     {"InProgress", StatusKind::kRunning},
     {"Accepted", StatusKind::kRunning},
     {"Started", StatusKind::kRunning},
@@ -50,7 +51,7 @@ bool ReadDigits(std::string_view text, std::size_t pos, std::size_t width, int& 
 
 LroStatus ClassifyStatus(std::string_view raw) {
   for (const auto& known : kKnownStatuses) {
-    if (internal::EqualsIgnoreCase(raw, known.name))
+    if (wire::EqualsIgnoreCase(raw, known.name))
       return LroStatus{known.kind, std::string(raw), true};
   }
   return LroStatus{StatusKind::kRunning, std::string(raw), false};
@@ -59,15 +60,15 @@ LroStatus ClassifyStatus(std::string_view raw) {
 const char* StatusKindName(StatusKind kind) {
   switch (kind) {
     case StatusKind::kRunning:
-      return "Running";
+      return wire::kStatusRunning;
     case StatusKind::kSucceeded:
-      return "Succeeded";
+      return wire::kStatusSucceeded;
     case StatusKind::kFailed:
-      return "Failed";
+      return wire::kStatusFailed;
     case StatusKind::kCanceled:
-      return "Canceled";
+      return wire::kStatusCanceled;
   }
-  return "Running";
+  return wire::kStatusRunning;
 }
 
 std::optional<Timestamp> ParseTimestamp(std::string_view text) {
