@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "client/delay.h"
+#include "client/policies/delay.h"
 #include "wire/http_date.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,5 +1,5 @@
 // The delay policy's parsers and backoff (SPEC §4), tested directly.
-#include "client/delay.h"
+#include "client/policies/delay.h"
 
 #include <gtest/gtest.h>
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "client/delay.h"
+#include "client/policies/delay.h"
 #include "lro/poller.h"
 #include "scenario.h"
 #include "wire/http_date.h"

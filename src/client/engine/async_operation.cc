@@ -1,6 +1,6 @@
 // The public faces of the engine: Engine, AsyncOperation and the benchmark hooks, over their
 // internal halves.
-#include "client/engine_operation.h"
+#include "client/engine/engine_operation.h"
 #include "lro/bench.h"
 #include "lro/engine.h"
 

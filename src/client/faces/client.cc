@@ -3,10 +3,10 @@
 #include <random>
 #include <utility>
 
-#include "client/engine_operation.h"
-#include "client/http_operation.h"
-#include "client/lro_machine.h"
-#include "client/url.h"
+#include "client/engine/engine_operation.h"
+#include "client/faces/http_operation.h"
+#include "client/protocol/lro_machine.h"
+#include "client/protocol/url.h"
 
 namespace lro {
 

@@ -1,4 +1,4 @@
-#include "client/url.h"
+#include "client/protocol/url.h"
 
 #include <algorithm>
 #include <boost/url/parse.hpp>

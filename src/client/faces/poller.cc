@@ -5,7 +5,7 @@
 #include <optional>
 #include <utility>
 
-#include "client/deadline_watchdog.h"
+#include "client/faces/deadline_watchdog.h"
 
 namespace lro {
 

@@ -1,4 +1,4 @@
-#include "client/deadline_watchdog.h"
+#include "client/faces/deadline_watchdog.h"
 
 #include <condition_variable>
 #include <map>

@@ -8,8 +8,8 @@
 #include <mutex>
 #include <optional>
 
-#include "client/http_operation.h"
-#include "client/lro_machine.h"
+#include "client/protocol/client_context.h"
+#include "client/protocol/lro_machine.h"
 #include "lro/engine.h"
 #include "lro/poller.h"
 

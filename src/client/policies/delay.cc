@@ -1,4 +1,4 @@
-#include "client/delay.h"
+#include "client/policies/delay.h"
 
 #include <algorithm>
 #include <array>

@@ -1,22 +1,10 @@
-#include "client/http_operation.h"
+#include "client/faces/http_operation.h"
 
 #include <utility>
 
-#include "client/url.h"
+#include "client/protocol/url.h"
 
 namespace lro::internal {
-
-Status AddCredentials(const CredentialProvider& credentials, bool may_carry_credentials,
-                      HttpRequest& request) {
-  if (!may_carry_credentials || !credentials) return Status();
-  auto headers = credentials();
-  if (!headers.ok()) {
-    return Status(StatusCode::kUnavailable,
-                  "the credential provider failed: " + headers.status().message());
-  }
-  request.headers.insert(request.headers.end(), headers->begin(), headers->end());
-  return Status();
-}
 
 HttpOperation::HttpOperation(std::shared_ptr<const ClientContext> context, LroMachine machine)
     : context_(std::move(context)), machine_(std::move(machine)) {}

@@ -1,10 +1,10 @@
-#include "client/resume_token.h"
+#include "client/protocol/resume_token.h"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
-#include "client/url.h"
+#include "client/protocol/url.h"
 
 namespace lro::internal {
 namespace {

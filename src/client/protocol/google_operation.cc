@@ -1,4 +1,4 @@
-#include "client/google_operation.h"
+#include "client/protocol/google_operation.h"
 
 #include <algorithm>
 #include <array>

@@ -20,9 +20,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "client/curl_request.h"
-#include "client/engine_operation.h"
-#include "client/url.h"
+#include "client/engine/engine_operation.h"
+#include "client/protocol/url.h"
+#include "client/transport/curl_request.h"
 
 namespace lro::internal {
 

@@ -1,4 +1,4 @@
-#include "client/curl_request.h"
+#include "client/transport/curl_request.h"
 
 #include <algorithm>
 #include <mutex>

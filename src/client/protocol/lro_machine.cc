@@ -1,4 +1,4 @@
-#include "client/lro_machine.h"
+#include "client/protocol/lro_machine.h"
 
 #include <algorithm>
 #include <array>
@@ -9,9 +9,9 @@
 #include <random>
 #include <utility>
 
-#include "client/google_operation.h"
-#include "client/resume_token.h"
-#include "client/url.h"
+#include "client/protocol/google_operation.h"
+#include "client/protocol/resume_token.h"
+#include "client/protocol/url.h"
 #include "wire/ascii.h"
 #include "wire/credential_headers.h"
 #include "wire/http_date.h"

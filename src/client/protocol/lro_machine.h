@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "client/delay.h"
-#include "client/log.h"
+#include "client/policies/delay.h"
+#include "client/protocol/log.h"
 #include "lro/http.h"
 #include "lro/operation_state.h"
 #include "lro/options.h"

@@ -24,7 +24,7 @@
 #include <utility>
 #include <vector>
 
-#include "client/curl_request.h"
+#include "client/transport/curl_request.h"
 #include "lro/http.h"
 
 namespace lro {
