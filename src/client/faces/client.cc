@@ -7,6 +7,7 @@
 #include "client/faces/http_operation.h"
 #include "client/protocol/lro_machine.h"
 #include "client/protocol/url.h"
+#include "wire/uuid.h"
 
 namespace lro {
 
@@ -17,6 +18,7 @@ struct Client::Shared {
   std::mt19937_64 seeds;
   std::mutex config_mutex;
   internal::SharedMachineConfig last_config;
+  internal::IdSource new_id;
 
   std::mutex engine_mutex;
   std::shared_ptr<Engine> engine;
@@ -43,6 +45,7 @@ struct Client::Shared {
     config->retry = operation_options.retry.value_or(options.retry);
     config->allowed_credential_hosts = options.allowed_credential_hosts;
     config->sensitive_headers = options.sensitive_headers;
+    config->new_id = new_id;
     config->logger = context->logger;
     last_config = std::move(config);
     return last_config;
@@ -97,6 +100,29 @@ class FailedOperation final : public Operation {
   OperationState state_;
 };
 
+// Repeatability-Request-IDs: from the kernel's CSPRNG, never repeated across processes (ids
+// drawn from ClientOptions::random_seed alone would repeat in every process given the same
+// seed, and a server takes a repeated id for a replay). In fuzzing builds they come from
+// `seed` alone instead: every run of an input must take the same paths.
+internal::IdSource NewIdSource([[maybe_unused]] std::uint64_t seed) {
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+  struct Seeded {
+    std::mutex mutex;
+    std::mt19937_64 random;
+  };
+  auto seeded = std::make_shared<Seeded>();
+  seeded->random.seed(seed);
+  return [seeded] {
+    std::lock_guard lock(seeded->mutex);
+    wire::UuidBytes bytes{};
+    for (auto& byte : bytes) byte = static_cast<std::uint8_t>(seeded->random() & 0xFFU);
+    return wire::UuidV4(bytes);
+  };
+#else
+  return wire::RandomUuid;
+#endif
+}
+
 // Whether an operation can start from `request` with `options`: the one check of Start and
 // StartAsync. kInvalidArgument naming what is wrong.
 Status ValidateStart(const HttpRequest& request, const OperationOptions& options) {
@@ -122,6 +148,7 @@ Client::Client(ClientOptions options) : shared_(std::make_shared<Shared>()) {
   context->logger = internal::Logger(options.log, options.log_level);
   shared_->context = std::move(context);
   shared_->seeds.seed(options.random_seed != 0 ? options.random_seed : std::random_device{}());
+  shared_->new_id = NewIdSource(options.random_seed);
   shared_->engine = options.engine;
   shared_->options = std::move(options);
 }

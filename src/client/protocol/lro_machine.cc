@@ -1,173 +1,17 @@
 #include "client/protocol/lro_machine.h"
 
 #include <algorithm>
-#include <array>
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/stream_parser.hpp>
-#include <cctype>
-#include <random>
 #include <utility>
 
+#include "client/protocol/answers.h"
+#include "client/protocol/final_state.h"
 #include "client/protocol/google_operation.h"
+#include "client/protocol/monitor_body.h"
 #include "client/protocol/resume_token.h"
 #include "client/protocol/url.h"
 #include "wire/ascii.h"
-#include "wire/credential_headers.h"
-#include "wire/http_date.h"
-#include "wire/media_type.h"
-#include "wire/service_error_parse.h"
-#include "wire/uuid.h"
 
 namespace lro::internal {
-namespace {
-
-using wire::AsciiLower;
-
-// Headers that describe the initial request's body or make it conditional or idempotent:
-// repeating them on a GET poll would be wrong.
-bool IsNotCarried(std::string_view name) {
-  return wire::EqualsAnyIgnoreCase(
-      name,
-      {"content-type", "content-length", "content-encoding", "content-md5", "content-language",
-       "transfer-encoding", "host", "connection", "expect", "te", "upgrade",
-       "repeatability-request-id", "repeatability-first-sent", "operation-id", "idempotency-key",
-       "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"});
-}
-
-// A caller's own idempotency key (SPEC §6): the POST may then be retried, and is sent as given.
-bool HasIdempotencyKey(const Headers& headers) {
-  return (FindHeader(headers, "Repeatability-Request-ID") &&
-          FindHeader(headers, "Repeatability-First-Sent")) ||
-         FindHeader(headers, "Idempotency-Key") || FindHeader(headers, "Operation-Id");
-}
-
-bool IsTransientHttpStatus(int status) {
-  return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
-         status == 504;
-}
-
-bool Is2xx(int status) { return status >= 200 && status < 300; }
-
-std::optional<boost::json::value> ParseBody(std::string_view body) {
-  boost::system::error_code ec;
-  auto value = boost::json::parse(body, ec);
-  if (ec) return std::nullopt;
-  return value;
-}
-
-// Why `body` is not JSON, for the message of a protocol error.
-std::string JsonParseError(std::string_view body) {
-  boost::system::error_code ec;
-  boost::json::stream_parser parser;
-  const std::size_t used = parser.write_some(body.data(), body.size(), ec);
-  if (!ec) parser.finish(ec);
-  if (!ec) return "no error";
-  return ec.message() + " at byte " + std::to_string(used);
-}
-
-// True when the response says its body is JSON: the protocol must then be able to read it.
-bool DeclaresJson(const HttpResponse& response) {
-  const auto type = FindHeader(response.headers, "Content-Type");
-  return type && !type->empty() && wire::IsJsonMediaType(*type);
-}
-
-// A protocol error for a JSON answer that does not parse (SPEC §3 step 7): never a success.
-Status UnreadableJson(const std::string& what, const HttpResponse& response) {
-  std::string message = what + " answered HTTP " + std::to_string(response.status) +
-                        " with a JSON body that does not parse (" + JsonParseError(response.body) +
-                        ")";
-  Status status(StatusCode::kProtocolError, std::move(message));
-  status.set_http_status(response.status);
-  return status;
-}
-
-const boost::json::value* Field(const boost::json::value& value, std::string_view key) {
-  const auto* object = value.if_object();
-  return object == nullptr ? nullptr : object->if_contains(key);
-}
-
-std::optional<std::string> StringField(const boost::json::value& value, std::string_view key) {
-  const auto* field = Field(value, key);
-  if (field == nullptr || !field->is_string()) return std::nullopt;
-  return std::string(field->get_string());
-}
-
-// properties.provisioningState of an ARM resource body, when it is a string.
-std::optional<std::string> ProvisioningState(const boost::json::value& body) {
-  const auto* properties = Field(body, "properties");
-  if (properties == nullptr) return std::nullopt;
-  return StringField(*properties, "provisioningState");
-}
-
-// The status a body carries, when it has one: `status` or properties.provisioningState.
-std::optional<LroStatus> BodyStatus(const boost::json::value& body) {
-  if (auto status = StringField(body, "status")) return ClassifyStatus(*status);
-  if (auto state = ProvisioningState(body)) return ClassifyStatus(*state);
-  return std::nullopt;
-}
-
-Result ResultFrom(const HttpResponse& response) {
-  Result result;
-  result.has_value = true;
-  result.http_status = response.status;
-  result.content_type = std::string(FindHeader(response.headers, "Content-Type").value_or(""));
-  result.body = response.body;
-  return result;
-}
-
-Result JsonResult(const boost::json::value& value, int http_status) {
-  Result result;
-  result.has_value = true;
-  result.http_status = http_status;
-  result.content_type = "application/json";
-  result.body = boost::json::serialize(value);
-  return result;
-}
-
-std::string Describe(const ServiceError& error) {
-  std::string text = error.code.empty() ? "" : error.code;
-  if (!error.message.empty()) text += (text.empty() ? "" : ": ") + error.message;
-  return text;
-}
-
-Status HttpFailure(const std::string& what, const HttpResponse& response) {
-  Status status(StatusCode::kHttpError, what + " failed: HTTP " + std::to_string(response.status));
-  status.set_http_status(response.status);
-  if (auto error = wire::ServiceErrorFromResponse(response)) {
-    const std::string described = Describe(*error);
-    Status detailed(StatusCode::kHttpError,
-                    status.message() + (described.empty() ? "" : " (" + described + ")"));
-    detailed.set_http_status(response.status);
-    detailed.set_service_error(std::move(*error));
-    return detailed;
-  }
-  return status;
-}
-
-Status ProtocolError(std::string message) {
-  return Status(StatusCode::kProtocolError, std::move(message));
-}
-
-// A random UUID v4 for Repeatability-Request-ID. The seed alone would repeat across processes
-// that share ClientOptions::random_seed (and a repeated id makes a server take a new request
-// for a replay), so std::random_device is mixed in, except in fuzzing builds: there every run
-// of an input must take the same paths, or a fixed-seed fuzzing run is not repeatable.
-std::string NewUuid(std::uint64_t seed) {
-#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-  std::mt19937_64 random(seed);
-#else
-  std::mt19937_64 random(seed ^ std::random_device{}());
-#endif
-  wire::UuidBytes bytes{};
-  for (auto& byte : bytes) byte = static_cast<std::uint8_t>(random() & 0xFFU);
-  return wire::UuidV4(bytes);
-}
-
-constexpr std::size_t kMaxCookiesPerHost = 32;
-constexpr std::size_t kMaxCookieBytes = 4096;
-
-}  // namespace
 
 const char* PurposeName(RequestPurpose purpose) {
   switch (purpose) {
@@ -183,28 +27,6 @@ const char* PurposeName(RequestPurpose purpose) {
   return "request";
 }
 
-const char* ModeName(Mode mode) {
-  switch (mode) {
-    case Mode::kUnknown:
-      return "unknown";
-    case Mode::kNone:
-      return "none";
-    case Mode::kOperationLocation:
-      return "operation-location";
-    case Mode::kAzureAsyncOperation:
-      return "azure-async-operation";
-    case Mode::kFabric:
-      return "fabric";
-    case Mode::kLocation:
-      return "location";
-    case Mode::kBody:
-      return "body";
-    case Mode::kGoogle:
-      return "google";
-  }
-  return "unknown";
-}
-
 LroMachine::LroMachine(SharedMachineConfig config, std::uint64_t seed, Instant now)
     : config_(std::move(config)),
       poll_backoff_(config_->polling.initial, config_->polling.multiplier, config_->polling.max,
@@ -217,28 +39,11 @@ LroMachine::LroMachine(HttpRequest initial, SharedMachineConfig config, std::uin
                        Instant now)
     : LroMachine(std::move(config), seed, now) {
   initial_ = std::move(initial);
-  initial_origin_ = Origin(initial_.url);
-  api_version_ = QueryParameter(initial_.url, "api-version").value_or("");
-  for (const auto& header : initial_.headers) {
-    const bool sensitive =
-        wire::IsCredentialHeader(header.name) ||
-        std::any_of(
-            config_->sensitive_headers.begin(), config_->sensitive_headers.end(),
-            [&](const std::string& name) { return wire::EqualsIgnoreCase(header.name, name); });
-    if (sensitive) {
-      credential_headers_.push_back(header);
-    } else if (!IsNotCarried(header.name)) {
-      carried_headers_.push_back(header);
-    }
-  }
+  decorator_ = RequestDecorator(initial_, *config_);
   // A POST gets an idempotency key unless it has one, so that it can be retried (SPEC §6); the
   // same values go with every attempt. A caller's Repeatability-Request-ID is kept as given.
-  if (config_->options.add_repeatability_headers && AsciiLower(initial_.method) == "post" &&
-      !HasIdempotencyKey(initial_.headers)) {
-    if (!FindHeader(initial_.headers, "Repeatability-Request-ID")) {
-      initial_.headers.push_back({"Repeatability-Request-ID", NewUuid(seed)});
-    }
-    initial_.headers.push_back({"Repeatability-First-Sent", wire::ImfFixdate(now.wall)});
+  if (config_->options.add_repeatability_headers) {
+    AddRepeatabilityHeaders(initial_, config_->new_id, now.wall);
   }
 }
 
@@ -246,30 +51,7 @@ LroMachine LroMachine::ForMonitor(std::string monitor_url, SharedMachineConfig c
                                   std::uint64_t seed, Instant now) {
   const PollingMode forced = config->options.mode;
   LroMachine machine(HttpRequest{"GET", monitor_url, {}, {}}, std::move(config), seed, now);
-  // Unless told which kind of monitor this is, read it as ARM Location polling, which reads a
-  // Fabric or Azure monitor too: a 200 with a known status turns it into a status monitor
-  // (SPEC §3, step 4).
-  switch (forced) {
-    case PollingMode::kOperationLocation:
-      machine.mode_ = Mode::kOperationLocation;
-      break;
-    case PollingMode::kAzureAsyncOperation:
-      machine.mode_ = Mode::kAzureAsyncOperation;
-      break;
-    case PollingMode::kFabric:
-      machine.mode_ = Mode::kFabric;
-      break;
-    case PollingMode::kBody:
-      machine.mode_ = Mode::kBody;
-      break;
-    case PollingMode::kGoogle:
-      machine.mode_ = Mode::kGoogle;
-      break;
-    case PollingMode::kAuto:
-    case PollingMode::kLocation:
-      machine.mode_ = Mode::kLocation;
-      break;
-  }
+  machine.mode_ = ModeForMonitor(forced);
   machine.phase_ = Phase::kPolling;
   machine.monitor_url_ = std::move(monitor_url);
   machine.immediate_ = false;
@@ -281,14 +63,14 @@ Outgoing LroMachine::PendingRequest() const {
     case Phase::kInitial: {
       // A retry of the initial request carries the cookies its failed attempts were given.
       Outgoing out{initial_, RequestPurpose::kInitial, true};
-      AddCookies(out.request);
+      decorator_.AddCookies(out.request);
       return out;
     }
     case Phase::kPolling:
     case Phase::kFinalGet:
     case Phase::kDone: {
       Outgoing out{BuildRequest("GET", TargetUrl()), CurrentPurpose(), false};
-      out.may_carry_credentials = CredentialsAllowed(out.request.url);
+      out.may_carry_credentials = decorator_.CredentialsAllowed(out.request.url, *config_);
       return out;
     }
   }
@@ -296,35 +78,7 @@ Outgoing LroMachine::PendingRequest() const {
 }
 
 HttpRequest LroMachine::BuildRequest(std::string method, std::string url) const {
-  if (config_->options.propagate_api_version && !api_version_.empty()) {
-    url = WithQueryParameterIfAbsent(url, "api-version", api_version_);
-  }
-  HttpRequest request{std::move(method), std::move(url), carried_headers_, {}};
-  if (!credential_headers_.empty() && CredentialsAllowed(request.url)) {
-    request.headers.insert(request.headers.end(), credential_headers_.begin(),
-                           credential_headers_.end());
-  }
-  AddCookies(request);
-  return request;
-}
-
-void LroMachine::AddCookies(HttpRequest& request) const {
-  if (cookies_.empty()) return;
-  const auto jar = cookies_.find(Host(request.url));
-  if (jar == cookies_.end() || jar->second.empty()) return;
-  std::string cookie;
-  for (const auto& [name, value] : jar->second) {
-    if (!cookie.empty()) cookie += "; ";
-    cookie += name + "=" + value;
-  }
-  // One Cookie header: the caller's own cookies first, then those the service set.
-  for (auto& header : request.headers) {
-    if (wire::EqualsIgnoreCase(header.name, "cookie")) {
-      header.value += "; " + cookie;
-      return;
-    }
-  }
-  request.headers.push_back({"Cookie", std::move(cookie)});
+  return decorator_.Build(std::move(method), std::move(url), *config_);
 }
 
 const std::string& LroMachine::TargetUrl() const {
@@ -353,19 +107,9 @@ RequestPurpose LroMachine::CurrentPurpose() const {
   return RequestPurpose::kFinalGet;
 }
 
-bool LroMachine::CredentialsAllowed(const std::string& url) const {
-  // The common case without parsing: a URL on the initial origin, spelled as it was.
-  if (url.size() > initial_origin_.size() &&
-      url.compare(0, initial_origin_.size(), initial_origin_) == 0 &&
-      (url[initial_origin_.size()] == '/' || url[initial_origin_.size()] == '?')) {
-    return true;
-  }
-  return MayReceiveCredentials(initial_.url, url, config_->allowed_credential_hosts);
-}
-
 void LroMachine::OnResponse(const HttpResponse& response, Instant now) {
   const std::string& request_url = TargetUrl();
-  RecordCookies(response.headers, request_url);
+  decorator_.RecordCookies(response.headers, request_url);
   Debug([&] {
     return std::string(std::string("response to ") + PurposeName(CurrentPurpose()) + ": HTTP " +
                        std::to_string(response.status) + ", " +
@@ -408,9 +152,8 @@ void LroMachine::Abandon(Status error) {
 }
 
 bool LroMachine::InitialRequestIsRetriable() const {
-  const std::string method = AsciiLower(initial_.method);
-  if (method == "put" || method == "patch" || method == "delete" || method == "get") return true;
-  return HasIdempotencyKey(initial_.headers);
+  return wire::EqualsAnyIgnoreCase(initial_.method, {"put", "patch", "delete", "get"}) ||
+         HasIdempotencyKey(initial_.headers);
 }
 
 void LroMachine::OnTransient(const std::string& cause, const Headers* headers, int http_status,
@@ -450,34 +193,6 @@ void LroMachine::OnTransient(const std::string& cause, const Headers* headers, i
   retry_cause_.set_http_status(http_status);
 }
 
-void LroMachine::RecordCookies(const Headers& headers, const std::string& request_url) {
-  if (!FindHeader(headers, "Set-Cookie")) return;
-  const std::string host = Host(request_url);
-  if (host.empty()) return;
-  for (const auto& header : headers) {
-    if (!wire::EqualsIgnoreCase(header.name, "set-cookie") || header.value.size() > kMaxCookieBytes)
-      continue;
-    const std::string_view text = header.value;
-    const std::string_view pair = text.substr(0, text.find(';'));
-    const auto equals = pair.find('=');
-    if (equals == std::string_view::npos || equals == 0) continue;
-    auto trim = [](std::string_view s) {
-      while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-      while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-      return std::string(s);
-    };
-    const std::string name = trim(pair.substr(0, equals));
-    const std::string value = trim(pair.substr(equals + 1));
-    auto& jar = cookies_[host];
-    const std::string attributes = AsciiLower(text.substr(pair.size()));
-    if (attributes.find("max-age=0") != std::string::npos) {
-      jar.erase(name);
-    } else if (jar.size() < kMaxCookiesPerHost || jar.count(name) != 0) {
-      jar[name] = value;
-    }
-  }
-}
-
 void LroMachine::RecordLinks(const HttpResponse& response, const std::string& request_url) {
   if (auto location = FindHeader(response.headers, "Location")) {
     auto resolved = ResolveUrl(request_url, *location);
@@ -497,109 +212,16 @@ void LroMachine::OnInitialResponse(const HttpResponse& response, Instant now) {
   }
   const std::string& url = initial_.url;
   RecordLinks(response, url);
-  auto resolve_header = [&](std::string_view name) -> std::optional<StatusOr<std::string>> {
-    auto value = FindHeader(response.headers, name);
-    if (!value) return std::nullopt;
-    return ResolveUrl(url, *value);
-  };
-  const auto operation_location = resolve_header("Operation-Location");
-  const auto azure_async = resolve_header("Azure-AsyncOperation");
-  const auto operation_id = FindHeader(response.headers, "x-ms-operation-id");
-  const bool has_location = !location_.empty();
   const auto body = ParseBody(response.body);
   const std::optional<LroStatus> body_status = body ? BodyStatus(*body) : std::nullopt;
-  const std::string method = AsciiLower(initial_.method);
-  const bool put_or_patch = method == "put" || method == "patch";
-  const bool body_running = put_or_patch && body && ProvisioningState(*body) &&
-                            !ClassifyStatus(*ProvisioningState(*body)).terminal();
-
-  // The Fabric state URL: Location when given, else built from the operation id.
-  auto fabric_monitor = [&]() -> StatusOr<std::string> {
-    if (has_location) return location_;
-    const std::string base = config_->options.fabric_base_url.empty()
-                                 ? initial_origin_
-                                 : config_->options.fabric_base_url;
-    std::string id(*operation_id);
-    for (char c : id) {
-      if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '-' && c != '_' && c != '.') {
-        return ProtocolError("x-ms-operation-id is not a plain id");
-      }
-    }
-    std::string trimmed = base;
-    while (!trimmed.empty() && trimmed.back() == '/') trimmed.pop_back();
-    return ResolveUrl(url, trimmed + "/v1/operations/" + id);
-  };
-
-  // The Google Operation's URL: the call's origin and version prefix, then its name.
-  auto google_monitor = [&]() -> StatusOr<std::string> {
-    return GoogleOperationUrl(url, StringField(*body, "name").value_or(""));
-  };
-
-  Mode mode = Mode::kNone;
-  StatusOr<std::string> monitor = std::string();
-  switch (config_->options.mode) {
-    case PollingMode::kAuto:
-      if (operation_location) {
-        mode = Mode::kOperationLocation;
-        monitor = *operation_location;
-      } else if (azure_async) {
-        mode = Mode::kAzureAsyncOperation;
-        monitor = *azure_async;
-      } else if (operation_id && status == 202) {
-        mode = Mode::kFabric;
-        monitor = fabric_monitor();
-      } else if (has_location && status == 202) {
-        mode = Mode::kLocation;
-        monitor = location_;
-      } else if (body_running) {
-        mode = Mode::kBody;
-        monitor = url;
-      } else if (status == 200 && body && IsGoogleOperation(*body)) {
-        mode = Mode::kGoogle;
-        monitor = google_monitor();
-      }
-      break;
-    case PollingMode::kOperationLocation:
-      if (operation_location) {
-        mode = Mode::kOperationLocation;
-        monitor = *operation_location;
-      }
-      break;
-    case PollingMode::kAzureAsyncOperation:
-      if (azure_async) {
-        mode = Mode::kAzureAsyncOperation;
-        monitor = *azure_async;
-      }
-      break;
-    case PollingMode::kFabric:
-      if (has_location || operation_id) {
-        mode = Mode::kFabric;
-        monitor = fabric_monitor();
-      }
-      break;
-    case PollingMode::kLocation:
-      if (has_location) {
-        mode = Mode::kLocation;
-        monitor = location_;
-      }
-      break;
-    case PollingMode::kBody:
-      if (put_or_patch || status == 202) {
-        mode = Mode::kBody;
-        monitor = url;
-      }
-      break;
-    case PollingMode::kGoogle:
-      if (body && StringField(*body, "name")) {
-        mode = Mode::kGoogle;
-        monitor = google_monitor();
-      }
-      break;
-  }
-  if (!monitor.ok()) {
-    Fail(monitor.status());
+  auto detected = DetectPollingMode(
+      FirstAnswer{initial_.method, url, response, body ? &*body : nullptr, location_},
+      config_->options);
+  if (!detected.ok()) {
+    Fail(detected.status());
     return;
   }
+  const Mode mode = detected->mode;
 
   if (mode == Mode::kNone) {
     if (status == 202) {
@@ -616,9 +238,9 @@ void LroMachine::OnInitialResponse(const HttpResponse& response, Instant now) {
       Fail(UnreadableJson("the initial request", response));
       return;
     }
-    state_.status = LroStatus{StatusKind::kSucceeded, "Succeeded", true};
+    state_.status = KnownStatus(StatusKind::kSucceeded);
     if (status == 204 || response.body.empty()) {
-      Succeed(Result{false, status, {}, {}});
+      Succeed(NoResult(status));
     } else {
       Succeed(ResultFrom(response));
     }
@@ -628,7 +250,7 @@ void LroMachine::OnInitialResponse(const HttpResponse& response, Instant now) {
   if (mode == Mode::kGoogle) {
     mode_ = mode;
     phase_ = Phase::kPolling;
-    monitor_url_ = std::move(*monitor);
+    monitor_url_ = std::move(detected->monitor_url);
     state_.status = LroStatus{StatusKind::kRunning, "", true};
     Debug([&] { return std::string("polling mode google, operation " + RedactUrl(monitor_url_)); });
     OnGoogleBody(response, *body, now);
@@ -647,7 +269,7 @@ void LroMachine::OnInitialResponse(const HttpResponse& response, Instant now) {
     }
     return;
   }
-  StartPolling(mode, std::move(*monitor), response, now);
+  StartPolling(mode, std::move(detected->monitor_url), response, now);
 }
 
 void LroMachine::StartPolling(Mode mode, std::string monitor_url, const HttpResponse& response,
@@ -698,14 +320,14 @@ void LroMachine::OnPollResponse(const HttpResponse& response, Instant now) {
   switch (mode_) {
     case Mode::kLocation: {
       if (response.status == 202) {
-        state_.status = LroStatus{StatusKind::kRunning, "Running", true};
+        state_.status = KnownStatus(StatusKind::kRunning);
         if (!location_.empty()) monitor_url_ = location_;
         ScheduleNextPoll(response.headers, now);
         return;
       }
       if (response.status == 204) {
-        state_.status = LroStatus{StatusKind::kSucceeded, "Succeeded", true};
-        Succeed(Result{false, 204, {}, {}});
+        state_.status = KnownStatus(StatusKind::kSucceeded);
+        Succeed(NoResult(204));
         return;
       }
       const auto body = ParseBody(response.body);
@@ -730,7 +352,7 @@ void LroMachine::OnPollResponse(const HttpResponse& response, Instant now) {
         Fail(UnreadableJson("the poll of " + RedactUrl(request_url), response));
         return;
       }
-      state_.status = LroStatus{StatusKind::kSucceeded, "Succeeded", true};
+      state_.status = KnownStatus(StatusKind::kSucceeded);
       Succeed(ResultFrom(response));
       return;
     }
@@ -740,8 +362,8 @@ void LroMachine::OnPollResponse(const HttpResponse& response, Instant now) {
         return;
       }
       if (response.status == 204 || response.body.empty()) {
-        state_.status = LroStatus{StatusKind::kSucceeded, "Succeeded", true};
-        Succeed(Result{false, response.status, {}, {}});
+        state_.status = KnownStatus(StatusKind::kSucceeded);
+        Succeed(NoResult(response.status));
         return;
       }
       const auto body = ParseBody(response.body);
@@ -750,8 +372,7 @@ void LroMachine::OnPollResponse(const HttpResponse& response, Instant now) {
         return;
       }
       const auto state = ProvisioningState(*body);
-      state_.status =
-          state ? ClassifyStatus(*state) : LroStatus{StatusKind::kSucceeded, "Succeeded", true};
+      state_.status = state ? ClassifyStatus(*state) : KnownStatus(StatusKind::kSucceeded);
       if (!state_.status.known) {
         config_->logger.Log(LogLevel::kInfo,
                             "unknown provisioningState '" + state_.status.raw + "': polling on");
@@ -794,52 +415,22 @@ void LroMachine::OnPollResponse(const HttpResponse& response, Instant now) {
 
 void LroMachine::OnMonitorBody(const HttpResponse& response, const boost::json::value& body,
                                Instant now) {
-  if (!body.is_object()) {
-    Fail(ProtocolError("the status monitor's body is not a JSON object"));
+  auto reading = ReadMonitorBody(body);
+  if (!reading.ok()) {
+    Fail(reading.status());
     return;
   }
-  const auto* status = Field(body, "status");
-  if (status == nullptr) {
-    Fail(ProtocolError("the status monitor's body has no status"));
-    return;
-  }
-  if (!status->is_string()) {
-    Fail(ProtocolError("the status monitor's status is not a string: " +
-                       boost::json::serialize(*status).substr(0, 100)));
-    return;
-  }
-  if (operation_id_.empty()) {
-    if (auto id = StringField(body, "id")) operation_id_ = std::move(*id);
-  }
+  if (operation_id_.empty() && !reading->id.empty()) operation_id_ = std::move(reading->id);
   const LroStatus previous = state_.status;
-  state_.status = ClassifyStatus(status->get_string());
+  state_.status = std::move(reading->status);
   if (!state_.status.known && state_.status.raw != previous.raw) {
     config_->logger.LogLazily(
         LogLevel::kInfo, [&] { return "unknown status '" + state_.status.raw + "': polling on"; });
   }
-  if (const auto* percent = Field(body, "percentComplete")) {
-    if (percent->is_int64()) {
-      state_.percent_complete =
-          static_cast<int>(std::clamp<std::int64_t>(percent->get_int64(), 0, 100));
-    } else if (percent->is_uint64()) {
-      state_.percent_complete = 100;
-    } else if (percent->is_double()) {
-      state_.percent_complete = static_cast<int>(std::clamp(percent->get_double(), 0.0, 100.0));
-    } else if (percent->is_null()) {
-      state_.percent_complete.reset();
-    }
-  }
-  for (auto [key, target] :
-       {std::pair{"createdTimeUtc", &state_.created}, std::pair{"createdDateTime", &state_.created},
-        std::pair{"lastUpdatedTimeUtc", &state_.last_updated},
-        std::pair{"lastUpdatedDateTime", &state_.last_updated}}) {
-    if (auto text = StringField(body, key)) {
-      if (auto time = ParseTimestamp(*text)) *target = *time;
-    }
-  }
-  if (const auto* error = Field(body, "error")) {
-    state_.error = wire::ParseErrorObject(*error);
-  }
+  if (reading->percent_complete) state_.percent_complete = *reading->percent_complete;
+  if (reading->created) state_.created = reading->created;
+  if (reading->last_updated) state_.last_updated = reading->last_updated;
+  if (reading->has_error) state_.error = std::move(reading->error);
   if (state_.status.kind == StatusKind::kSucceeded) {
     OnTerminalSuccess(response, body);
   } else if (state_.status.terminal()) {
@@ -856,86 +447,22 @@ void LroMachine::OnMonitorBody(const HttpResponse& response, const boost::json::
 }
 
 void LroMachine::OnTerminalSuccess(const HttpResponse& response, const boost::json::value& body) {
-  // SPEC §5, in order.
-  if (auto resource = StringField(body, "resourceLocation")) {
-    auto url = ResolveUrl(monitor_url_, *resource);
-    if (!url.ok()) {
-      Fail(url.status());
-      return;
-    }
-    StartFinalGet(std::move(*url));
-    return;
+  auto step = FinalStepOnSuccess(SucceededAnswer{mode_, initial_.method, initial_.url, monitor_url_,
+                                                 location_, config_->options.final_state_via,
+                                                 response, body});
+  if (!step.ok()) {
+    Fail(step.status());
+  } else if (step->final_get_url) {
+    StartFinalGet(std::move(*step->final_get_url));
+  } else {
+    Succeed(std::move(*step->result));
   }
-  if (mode_ == Mode::kFabric) {
-    // Only this terminal response's own Location names the result: a Location remembered from
-    // an earlier poll is the state URL.
-    if (auto location = FindHeader(response.headers, "Location")) {
-      auto url = ResolveUrl(monitor_url_, *location);
-      if (url.ok() && *url != monitor_url_) {
-        StartFinalGet(std::move(*url));
-        return;
-      }
-    }
-  }
-  if (const auto* result = Field(body, "result")) {
-    Succeed(JsonResult(*result, response.status));
-    return;
-  }
-  if (mode_ == Mode::kFabric) {
-    Succeed(Result{false, response.status, {}, {}});
-    return;
-  }
-  const std::string method = AsciiLower(initial_.method);
-  std::optional<std::string> final_url;
-  if (method == "post") {
-    switch (config_->options.final_state_via) {
-      case FinalStateVia::kLocation:
-      case FinalStateVia::kDefault:
-        if (!location_.empty()) final_url = location_;
-        break;
-      case FinalStateVia::kOriginalUri:
-        final_url = initial_.url;
-        break;
-      case FinalStateVia::kAzureAsyncOperation:
-      case FinalStateVia::kOperationLocation:
-        break;
-    }
-  } else if (method == "put" || method == "patch") {
-    final_url = initial_.url;
-  }
-  if (final_url) {
-    StartFinalGet(std::move(*final_url));
-    return;
-  }
-  // No final GET: the terminal monitor body is the result (SPEC §5.6).
-  Succeed(JsonResult(body, response.status));
 }
 
 void LroMachine::OnTerminalFailure(const boost::json::value& body) {
-  std::optional<ServiceError> error = state_.error.get();
-  if (!error) {
-    if (const auto* field = Field(body, "error")) error = wire::ParseErrorObject(*field);
-  }
-  if (!error) {
-    if (const auto* properties = Field(body, "properties")) {
-      if (const auto* field = Field(*properties, "error")) error = wire::ParseErrorObject(*field);
-    }
-  }
-  state_.error = error;
-  // Fabric has no Canceled status: a canceled operation is Failed with OperationCanceled
-  // (SPEC §9). The caller still learns it was canceled.
-  const bool canceled =
-      state_.status.kind == StatusKind::kCanceled || (error && error->code == "OperationCanceled");
-  std::string message = canceled ? "operation canceled" : "operation failed";
-  message += " (status " + state_.status.raw + ")";
-  if (error) {
-    const std::string described = Describe(*error);
-    if (!described.empty()) message += ": " + described;
-  }
-  Status status(canceled ? StatusCode::kOperationCanceled : StatusCode::kOperationFailed,
-                std::move(message));
-  if (error) status.set_service_error(*error);
-  Fail(std::move(status));
+  auto failure = TerminalFailure(state_.status, state_.error.get(), body);
+  state_.error = std::move(failure.error);
+  Fail(std::move(failure.status));
 }
 
 void LroMachine::OnGoogleBody(const HttpResponse& response, const boost::json::value& body,
@@ -948,23 +475,23 @@ void LroMachine::OnGoogleBody(const HttpResponse& response, const boost::json::v
   if (!operation->name.empty()) operation_id_ = operation->name;
   if (operation->percent_complete) state_.percent_complete = operation->percent_complete;
   if (!operation->done) {
-    state_.status = LroStatus{StatusKind::kRunning, "Running", true};
+    state_.status = KnownStatus(StatusKind::kRunning);
     ScheduleNextPoll(response.headers, now);
     return;
   }
   if (operation->error) {
     // google.rpc.Code 1 (CANCELLED) is a canceled operation; any other is a failure.
-    state_.status = operation->rpc_code == 1 ? LroStatus{StatusKind::kCanceled, "Canceled", true}
-                                             : LroStatus{StatusKind::kFailed, "Failed", true};
+    state_.status = operation->rpc_code == 1 ? KnownStatus(StatusKind::kCanceled)
+                                             : KnownStatus(StatusKind::kFailed);
     state_.error = std::move(*operation->error);
     OnTerminalFailure(body);
     return;
   }
-  state_.status = LroStatus{StatusKind::kSucceeded, "Succeeded", true};
+  state_.status = KnownStatus(StatusKind::kSucceeded);
   if (operation->response) {
     Succeed(JsonResult(*operation->response, response.status));
   } else {
-    Succeed(Result{false, response.status, {}, {}});
+    Succeed(NoResult(response.status));
   }
 }
 
@@ -983,7 +510,7 @@ void LroMachine::OnFinalResponse(const HttpResponse& response, Instant /*now*/) 
     return;
   }
   if (response.status == 204) {
-    Succeed(Result{false, 204, {}, {}});
+    Succeed(NoResult(204));
     return;
   }
   Succeed(ResultFrom(response));
@@ -1051,12 +578,12 @@ StatusOr<Outgoing> LroMachine::CancelRequest() const {
     }
   }
   Outgoing out{std::move(request), RequestPurpose::kCancel, false};
-  out.may_carry_credentials = CredentialsAllowed(out.request.url);
+  out.may_carry_credentials = decorator_.CredentialsAllowed(out.request.url, *config_);
   return out;
 }
 
 Status LroMachine::OnCancelResponse(const HttpResponse& response, Instant now) {
-  RecordCookies(response.headers, monitor_url_);
+  decorator_.RecordCookies(response.headers, monitor_url_);
   if (!Is2xx(response.status)) return HttpFailure("cancel request", response);
   // Poll again soon to see the cancellation land; an Azure cancel answers with the monitor.
   next_at_ = std::min(next_at_, now.mono + config_->polling.floor);
@@ -1078,8 +605,8 @@ std::string LroMachine::ResumeToken() const {
   fields.monitor_url = monitor_url_;
   fields.location = location_;
   fields.final_url = final_url_;
-  fields.api_version = api_version_;
-  fields.headers = carried_headers_;
+  fields.api_version = decorator_.api_version();
+  fields.headers = decorator_.carried_headers();
   fields.status = state_.status.raw;
   // Resuming re-reads the monitor, or re-fetches the result: both are repeatable.
   fields.phase = phase_ == Phase::kFinalGet ? "final" : "polling";
@@ -1100,11 +627,7 @@ StatusOr<LroMachine> LroMachine::FromResumeToken(std::string_view token, SharedM
                                                  std::uint64_t seed, Instant now) {
   auto fields = DecodeResumeToken(token);
   if (!fields.ok()) return fields.status();
-  Mode mode = Mode::kUnknown;
-  for (Mode candidate : {Mode::kNone, Mode::kOperationLocation, Mode::kAzureAsyncOperation,
-                         Mode::kFabric, Mode::kLocation, Mode::kBody, Mode::kGoogle}) {
-    if (fields->mode == ModeName(candidate)) mode = candidate;
-  }
+  const Mode mode = ModeFromName(fields->mode);
   if (mode == Mode::kUnknown) {
     return Status(StatusCode::kInvalidArgument,
                   "resume token: unknown mode '" + fields->mode + "'");
@@ -1115,7 +638,7 @@ StatusOr<LroMachine> LroMachine::FromResumeToken(std::string_view token, SharedM
   machine.monitor_url_ = fields->monitor_url;
   machine.location_ = fields->location;
   machine.final_url_ = fields->final_url;
-  machine.api_version_ = fields->api_version;
+  machine.decorator_.set_api_version(fields->api_version);
   machine.state_.status = fields->status.empty() ? LroStatus{StatusKind::kRunning, "", true}
                                                  : ClassifyStatus(fields->status);
   machine.immediate_ = false;

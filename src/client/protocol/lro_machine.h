@@ -1,11 +1,14 @@
 // The LRO protocol as a sans-IO state machine (SPEC §1–§6): it says which request to send
-// and when; it is told what came back. It does no I/O and reads no clock: time comes in as
-// a parameter. Internal: subject to change.
+// and when; it is told what came back. It does no I/O, reads no clock and draws no random
+// number: time comes in as a parameter, ids from MachineConfig::new_id, jitter from `seed`.
+// It keeps only the phase transitions; the rules live in units of their own: detection.h
+// (the polling mode), monitor_body.h (a monitor's body), final_state.h (the result or the
+// failure), request_decorator.h (headers, cookies, api-version, credential scope).
+// Internal: subject to change.
 #pragma once
 
 #include <boost/json/value.hpp>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,7 +16,9 @@
 #include <vector>
 
 #include "client/policies/delay.h"
-#include "client/protocol/log.h"
+#include "client/protocol/detection.h"
+#include "client/protocol/machine_config.h"
+#include "client/protocol/request_decorator.h"
 #include "lro/http.h"
 #include "lro/operation_state.h"
 #include "lro/options.h"
@@ -39,31 +44,7 @@ struct Outgoing {
   bool may_carry_credentials = false;
 };
 
-// How this operation is polled, once known (SPEC §3).
-enum class Mode {
-  kUnknown,            // initial request not answered yet
-  kNone,               // finished synchronously: nothing to poll
-  kOperationLocation,  // Azure data plane status monitor
-  kAzureAsyncOperation,
-  kFabric,    // Fabric status monitor
-  kLocation,  // ARM Location polling
-  kBody,      // provisioningState on the original URL
-  kGoogle,    // Google Operation resource (AIP-151)
-};
-const char* ModeName(Mode mode);
-
 enum class Phase { kInitial, kPolling, kFinalGet, kDone };
-
-struct MachineConfig {
-  OperationOptions options;
-  PollingPolicy polling;
-  RetryPolicy retry;
-  std::vector<std::string> allowed_credential_hosts;
-  std::vector<std::string> sensitive_headers;
-  Logger logger;
-};
-// Shared by every operation started with the same options: one copy, not one per operation.
-using SharedMachineConfig = std::shared_ptr<const MachineConfig>;
 
 class LroMachine {
  public:
@@ -136,11 +117,8 @@ class LroMachine {
   void Succeed(Result result);
   void Fail(Status error);
   void RecordLinks(const HttpResponse& response, const std::string& request_url);
-  void RecordCookies(const Headers& headers, const std::string& request_url);
   bool InitialRequestIsRetriable() const;
   HttpRequest BuildRequest(std::string method, std::string url) const;
-  // Adds the cookies the service set for the request's host (SPEC §3).
-  void AddCookies(HttpRequest& request) const;
   template <typename MakeMessage>
   void Debug(MakeMessage&& make_message) const {
     config_->logger.LogLazily(LogLevel::kDebug, std::forward<MakeMessage>(make_message));
@@ -148,18 +126,13 @@ class LroMachine {
   // The URL of the request the current phase sends (before api-version is added).
   [[nodiscard]] const std::string& TargetUrl() const;
   [[nodiscard]] RequestPurpose CurrentPurpose() const;
-  [[nodiscard]] bool CredentialsAllowed(const std::string& url) const;
 
   SharedMachineConfig config_;
   Backoff poll_backoff_;
   Backoff retry_backoff_;
 
   HttpRequest initial_;
-  std::string initial_origin_;
-  std::string api_version_;     // from the initial URL, added to polling URLs lacking one
-  Headers carried_headers_;     // caller headers repeated on every request (not credentials)
-  Headers credential_headers_;  // caller headers that are credentials: scoped by SPEC §8
-  std::map<std::string, std::map<std::string, std::string>> cookies_;  // host → name → value
+  RequestDecorator decorator_;
 
   Mode mode_ = Mode::kUnknown;
   Phase phase_ = Phase::kInitial;
