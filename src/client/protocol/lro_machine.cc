@@ -420,7 +420,7 @@ void LroMachine::OnMonitorBody(const HttpResponse& response, const boost::json::
     Fail(reading.status());
     return;
   }
-  if (operation_id_.empty() && !reading->id.empty()) operation_id_ = std::move(reading->id);
+  if (operation_id_.empty() && !reading->id.empty()) operation_id_ = reading->id;
   const LroStatus previous = state_.status;
   state_.status = std::move(reading->status);
   if (!state_.status.known && state_.status.raw != previous.raw) {

@@ -20,7 +20,9 @@ StatusOr<MonitorReading> ReadMonitorBody(const boost::json::value& body) {
   }
   MonitorReading reading;
   reading.status = ClassifyStatus(status->get_string());
-  reading.id = StringField(body, "id").value_or("");
+  if (const auto* id = Field(body, "id"); id != nullptr && id->is_string()) {
+    reading.id = id->get_string();
+  }
   if (const auto* percent = Field(body, "percentComplete")) {
     if (percent->is_int64()) {
       reading.percent_complete =

@@ -5,6 +5,7 @@
 #include <boost/json/value.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "lro/operation_state.h"
 #include "lro/service_error.h"
@@ -12,10 +13,10 @@
 
 namespace lro::internal {
 
-// What one monitor body says.
+// What one monitor body says. Its views point into the body read.
 struct MonitorReading {
-  LroStatus status;  // `status`, classified (an unknown value is Running, known == false)
-  std::string id;    // `id`, empty when absent
+  LroStatus status;     // `status`, classified (an unknown value is Running, known == false)
+  std::string_view id;  // `id`, empty when absent or not a string
   // percentComplete: nullopt when the body says nothing usable (keep what was known); an
   // empty value when it is null (forget it); else 0–100, clamped.
   std::optional<std::optional<int>> percent_complete;
