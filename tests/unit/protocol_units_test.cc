@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "client/protocol/answers.h"
 #include "client/protocol/detection.h"
 #include "client/protocol/final_state.h"
 #include "client/protocol/lro_machine.h"
@@ -145,6 +146,25 @@ TEST(ModeNameTest, RoundTripsEveryMode) {
   EXPECT_EQ(ModeFromName("Fabric"), Mode::kUnknown);
   EXPECT_EQ(ModeForMonitor(PollingMode::kAuto), Mode::kLocation);
   EXPECT_EQ(ModeForMonitor(PollingMode::kFabric), Mode::kFabric);
+}
+
+TEST(WaitPreferenceAppliedTest, NamesTheWaitPreference) {
+  struct Row {
+    Headers headers;
+    bool applied;
+  };
+  for (const Row& row : std::vector<Row>{
+           {{{"Preference-Applied", "wait=30"}}, true},
+           {{{"preference-applied", "respond-async, Wait"}}, true},
+           {{{"Preference-Applied", " wait ; x=1"}}, true},
+           {{{"Preference-Applied", "return=minimal"}}, false},
+           {{{"Preference-Applied", "waiting=1"}}, false},
+           {{{"Prefer", "wait=30"}}, false},
+           {{}, false},
+       }) {
+    EXPECT_EQ(WaitPreferenceApplied(row.headers), row.applied)
+        << (row.headers.empty() ? "" : row.headers[0].value);
+  }
 }
 
 // ---- monitor body ------------------------------------------------------------------------

@@ -28,6 +28,10 @@ bool DeclaresJson(const HttpResponse& response);
 // parse failed: never a success.
 Status UnreadableJson(const std::string& what, const HttpResponse& response);
 
+// True when a Preference-Applied header names the `wait` preference (RFC 7240 §3): the
+// server held the request until the state changed.
+bool WaitPreferenceApplied(const Headers& headers);
+
 // `value[key]`, or nullptr when `value` is not an object or has no `key`.
 const boost::json::value* Field(const boost::json::value& value, std::string_view key);
 // `value[key]` when it is a string.
