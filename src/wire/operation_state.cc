@@ -51,8 +51,9 @@ bool ReadDigits(std::string_view text, std::size_t pos, std::size_t width, int& 
 
 LroStatus ClassifyStatus(std::string_view raw) {
   for (const auto& known : kKnownStatuses) {
-    if (wire::EqualsIgnoreCase(raw, known.name))
+    if (wire::EqualsIgnoreCase(raw, known.name)) {
       return LroStatus{known.kind, std::string(raw), true};
+    }
   }
   return LroStatus{StatusKind::kRunning, std::string(raw), false};
 }

@@ -28,8 +28,9 @@ StatusOr<FinalStep> FinalStepOnSuccess(const SucceededAnswer& answer) {
   if (const auto* result = Field(body, "result")) {
     return FinalStep{std::nullopt, JsonResult(*result, answer.response.status)};
   }
-  if (answer.mode == Mode::kFabric)
+  if (answer.mode == Mode::kFabric) {
     return FinalStep{std::nullopt, NoResult(answer.response.status)};
+  }
   std::optional<std::string> final_url;
   if (wire::EqualsIgnoreCase(answer.method, "post")) {
     switch (answer.final_state_via) {

@@ -209,8 +209,9 @@ void LroMachine::OnTransient(const std::string& cause, const Headers* headers, i
     return;
   }
   std::optional<milliseconds> hint;
-  if (headers != nullptr)
+  if (headers != nullptr) {
     hint = ParseServerDelay(*headers, now.wall, config_->polling.max_server_delay);
+  }
   const milliseconds delay = std::max(hint.value_or(retry_backoff_.Next()), config_->polling.floor);
   next_at_ = now.mono + delay;
   immediate_ = false;
@@ -581,8 +582,9 @@ StatusOr<Outgoing> LroMachine::CancelRequest() const {
                             mode_ == Mode::kAzureAsyncOperation || mode_ == Mode::kFabric ||
                             mode_ == Mode::kGoogle;
   CancelStyle style = config_->options.cancel_style;
-  if (style == CancelStyle::kAuto)
+  if (style == CancelStyle::kAuto) {
     style = monitor_mode ? CancelStyle::kPostMonitorCancel : CancelStyle::kNone;
+  }
   if (style != CancelStyle::kNone && style != CancelStyle::kCustom && monitor_url_.empty()) {
     return Status(StatusCode::kFailedPrecondition, "the operation has no status monitor yet");
   }

@@ -71,7 +71,7 @@ void RequestDecorator::AddCookies(HttpRequest& request) const {
   std::string cookie;
   for (const auto& [name, value] : jar->second) {
     if (!cookie.empty()) cookie += "; ";
-    cookie += name + "=" + value;
+    cookie.append(name).append("=").append(value);
   }
   // One Cookie header: the caller's own cookies first, then those the service set.
   for (auto& header : request.headers) {
@@ -88,8 +88,10 @@ void RequestDecorator::RecordCookies(const Headers& headers, std::string_view re
   const std::string host = Host(request_url);
   if (host.empty()) return;
   for (const auto& header : headers) {
-    if (!wire::EqualsIgnoreCase(header.name, "set-cookie") || header.value.size() > kMaxCookieBytes)
+    if (!wire::EqualsIgnoreCase(header.name, "set-cookie") ||
+        header.value.size() > kMaxCookieBytes) {
       continue;
+    }
     const std::string_view text = header.value;
     const std::string_view pair = text.substr(0, text.find(';'));
     const auto equals = pair.find('=');
