@@ -28,6 +28,26 @@ struct Poller::Impl {
   std::string polling_mode;
   std::vector<ProgressCallback> callbacks;
 
+  // Wakes a Wait sleeping towards a poll time that Cancel() has since moved earlier (a cancel
+  // accepted by the service is looked at again soon, whatever Retry-After said before).
+  // Replaced by a fresh source each time it fires.
+  std::mutex wake_mutex;
+  CancellationSource wake;
+
+  CancellationToken WakeToken() {
+    std::lock_guard lock(wake_mutex);
+    return wake.token();
+  }
+  void WakeWaiters() {
+    CancellationSource fired;
+    {
+      std::lock_guard lock(wake_mutex);
+      fired = wake;
+      wake = CancellationSource();
+    }
+    fired.Cancel();
+  }
+
   // Copies what the accessors read besides the state. REQUIRES: snapshot_mutex and
   // operation_mutex held (or the poller not yet shared).
   void CopySnapshot() {
@@ -138,19 +158,26 @@ StatusOr<Result> Poller::Wait(const WaitOptions& options) {
 
   while (true) {
     if (token.cancelled()) return interrupted();
+    // Taken before the poll time is read, so that a Cancel() moving it earlier in between
+    // wakes this sleep rather than a later one.
+    const CancellationToken wake = impl_->WakeToken();
     MonotonicTime next;
     {
       std::lock_guard lock(impl_->operation_mutex);
       if (impl_->operation->done()) return impl_->operation->outcome();
       next = impl_->operation->next_poll_at();
     }
-    if (next > deadline) {
-      if (!clock.SleepUntil(deadline, token)) return interrupted();
-      return deadline_exceeded();
+    const MonotonicTime until = std::min(next, deadline);
+    if (until > clock.Now()) {
+      CancellationSource sleep;
+      auto on_token = token.OnCancel([sleep] { sleep.Cancel(); });
+      auto on_wake = wake.OnCancel([sleep] { sleep.Cancel(); });
+      if (!clock.SleepUntil(until, sleep.token())) {
+        if (token.cancelled()) return interrupted();
+        continue;  // woken by Cancel(): read the poll time again
+      }
     }
-    if (next > clock.Now() && !clock.SleepUntil(next, token)) {
-      return interrupted();
-    }
+    if (next > deadline) return deadline_exceeded();
     std::lock_guard lock(impl_->operation_mutex);
     const Status status = impl_->PollLocked(token);
     if (status.code() == StatusCode::kCancelled) return interrupted();
@@ -165,6 +192,7 @@ Status Poller::Cancel(const CancellationToken& cancel) {
   std::lock_guard lock(impl_->operation_mutex);
   Status status = impl_->operation->Cancel(cancel);
   impl_->Publish();
+  impl_->WakeWaiters();
   return status;
 }
 

@@ -116,7 +116,7 @@ TEST_P(BlockingLongWait, EndsWithinTheBound) {
 
 INSTANTIATE_TEST_SUITE_P(RetryAfter3600, BlockingLongWait,
                          ::testing::Values(BlockingEnd::kCancelToken, BlockingEnd::kStop,
-                                           BlockingEnd::kTimeout),
+                                           BlockingEnd::kTimeout, BlockingEnd::kServerSideCancel),
                          [](const ::testing::TestParamInfo<BlockingEnd>& param) -> std::string {
                            switch (param.param) {
                              case BlockingEnd::kCancelToken:
