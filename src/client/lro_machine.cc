@@ -903,7 +903,16 @@ void LroMachine::OnTerminalSuccess(const HttpResponse& response, const boost::js
     // an earlier poll is the state URL.
     if (auto location = FindHeader(response.headers, "Location")) {
       auto url = ResolveUrl(monitor_url_, *location);
-      if (url.ok() && *url != monitor_url_) {
+      if (!url.ok()) {
+        // The service says where the result is, but not in a form we can follow: reporting
+        // "no result" would lose it silently.
+        Fail(
+            ProtocolError("the succeeded state's Location header (where the result is) is not "
+                          "a usable URL: " +
+                          url.status().message()));
+        return;
+      }
+      if (*url != monitor_url_) {
         StartFinalGet(std::move(*url));
         return;
       }

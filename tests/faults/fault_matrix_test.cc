@@ -521,7 +521,9 @@ Expected Expect(Mode mode, Step step, Fault fault) {
       if (step == Step::kInitial && mode == Mode::kLocation) {
         return {Ending::kError, StatusCode::kProtocolError, "Location"};
       }
-      if (step == Step::kTerminal && mode == Mode::kFabric) return {Ending::kNoResult, {}, {}};
+      if (step == Step::kTerminal && mode == Mode::kFabric) {
+        return {Ending::kError, StatusCode::kProtocolError, "Location header"};
+      }
       return {};
     default:
       return {};
