@@ -532,7 +532,12 @@ void LroMachine::OnInitialResponse(const HttpResponse& response, Instant now) {
   auto resolve_header = [&](std::string_view name) -> std::optional<StatusOr<std::string>> {
     auto value = FindHeader(response.headers, name);
     if (!value) return std::nullopt;
-    return ResolveUrl(url, *value);
+    auto resolved = ResolveUrl(url, *value);
+    if (!resolved.ok()) {
+      return ProtocolError(std::string("the ") + std::string(name) +
+                           " header is not a usable URL: " + resolved.status().message());
+    }
+    return resolved;
   };
   const auto operation_location = resolve_header("Operation-Location");
   const auto azure_async = resolve_header("Azure-AsyncOperation");
@@ -635,9 +640,13 @@ void LroMachine::OnInitialResponse(const HttpResponse& response, Instant now) {
 
   if (mode == Mode::kNone) {
     if (status == 202) {
-      Fail(
-          ProtocolError("202 Accepted without a way to poll (no Operation-Location, "
-                        "Azure-AsyncOperation, Location or x-ms-operation-id)"));
+      // A Location that is there but does not resolve was set aside by RecordLinks: say so
+      // rather than claim there was none.
+      Fail(FindHeader(response.headers, "Location")
+               ? ProtocolError("202 Accepted whose only link, the Location header, is not a "
+                               "usable URL")
+               : ProtocolError("202 Accepted without a way to poll (no Operation-Location, "
+                               "Azure-AsyncOperation, Location or x-ms-operation-id)"));
       return;
     }
     mode_ = Mode::kNone;

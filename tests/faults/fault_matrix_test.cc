@@ -514,12 +514,15 @@ Expected Expect(Mode mode, Step step, Fault fault) {
       if (step == Step::kTerminal && mode == Mode::kFabric) return {Ending::kNoResult, {}, {}};
       return {};
     case Fault::kGarbledHeaders:
-      if (step == Step::kInitial &&
-          (mode == Mode::kOperationLocation || mode == Mode::kAzureAsyncOperation)) {
-        return {Ending::kError, StatusCode::kProtocolError, "URL"};
+      // The error names the header that is not a URL.
+      if (step == Step::kInitial && mode == Mode::kOperationLocation) {
+        return {Ending::kError, StatusCode::kProtocolError, "Operation-Location header"};
+      }
+      if (step == Step::kInitial && mode == Mode::kAzureAsyncOperation) {
+        return {Ending::kError, StatusCode::kProtocolError, "Azure-AsyncOperation header"};
       }
       if (step == Step::kInitial && mode == Mode::kLocation) {
-        return {Ending::kError, StatusCode::kProtocolError, "Location"};
+        return {Ending::kError, StatusCode::kProtocolError, "Location header"};
       }
       if (step == Step::kTerminal && mode == Mode::kFabric) {
         return {Ending::kError, StatusCode::kProtocolError, "Location header"};
