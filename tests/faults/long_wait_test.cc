@@ -58,6 +58,22 @@ struct HourLongService {
   }
 };
 
+// A PUT answered 503 with an hour-long Retry-After: the start is retried (a PUT is safe to
+// repeat) only after the hour, unless the caller ends the wait.
+struct HourLongStartRetry {
+  RoutedServer server;
+  Gate answered;  // opened by the first answer
+
+  HourLongStartRetry() {
+    server.routes.On("PUT", "/things/slow", [this](const HttpRequest&, int) {
+      answered.Open();
+      return JsonResponse(503, R"({"error":{"code":"Busy","message":"later"}})",
+                          {{"Retry-After", "3600"}});
+    });
+  }
+  std::string start_url() const { return server.base() + "/things/slow"; }
+};
+
 // ---- The blocking client. ----
 
 enum class BlockingEnd { kCancelToken, kStop, kTimeout, kServerSideCancel };
@@ -131,24 +147,16 @@ INSTANTIATE_TEST_SUITE_P(RetryAfter3600, BlockingLongWait,
                            return "?";
                          });
 
-// The start itself: a 503 with an hour-long Retry-After, retried (a PUT is safe to repeat)
-// after the hour unless the caller's token ends it.
 TEST(BlockingLongWait, CancelEndsAStartWaitingAnHourToRetry) {
-  RoutedServer server;
-  Gate answered;
-  server.routes.On("PUT", "/things/slow", [&answered](const HttpRequest&, int) {
-    answered.Open();
-    return JsonResponse(503, R"({"error":{"code":"Busy","message":"later"}})",
-                        {{"Retry-After", "3600"}});
-  });
+  HourLongStartRetry service;
   Client client(FastClientOptions());
   CancellationSource source;
   std::thread ender([&] {
-    answered.Pass();
+    service.answered.Pass();
     source.Cancel();
   });
   const auto began = Clock::now();
-  Poller poller = client.Start(Request::Put(server.base() + "/things/slow"), {}, source.token());
+  Poller poller = client.Start(Request::Put(service.start_url()), {}, source.token());
   const auto took = Clock::now() - began;
   ender.join();
   EXPECT_LT(took, kBound);
@@ -190,16 +198,10 @@ INSTANTIATE_TEST_SUITE_P(RetryAfter3600, EngineLongWait,
                          });
 
 TEST(EngineLongWait, StopEndsAStartWaitingAnHourToRetry) {
-  RoutedServer server;
-  Gate answered;
-  server.routes.On("PUT", "/things/slow", [&answered](const HttpRequest&, int) {
-    answered.Open();
-    return JsonResponse(503, R"({"error":{"code":"Busy","message":"later"}})",
-                        {{"Retry-After", "3600"}});
-  });
+  HourLongStartRetry service;
   Client client(FastClientOptions());
-  AsyncOperation operation = client.StartAsync(Request::Put(server.base() + "/things/slow"));
-  answered.Pass();
+  AsyncOperation operation = client.StartAsync(Request::Put(service.start_url()));
+  service.answered.Pass();
   const auto began = Clock::now();
   operation.Stop();
   StatusOr<Result> result = Await(operation.Future());
