@@ -773,6 +773,20 @@ TEST_P(FaultMatrix, EndsRightOrNamesTheCause) {
     TheTally().max_requests = std::max(TheTally().max_requests, requests);
   }
 
+  // A retried POST start carries the same idempotency key every time (SPEC §6), so that a
+  // service which ran the first attempt replays it instead of starting a second operation.
+  if (service_.StartMethod() == "POST") {
+    std::vector<std::string> keys;
+    for (const HttpRequest& request : at_origin) {
+      if (request.method != "POST" || PathOf(request.url) != service_.StartPath()) continue;
+      keys.push_back(HeaderOf(request, "Repeatability-Request-ID") + " " +
+                     HeaderOf(request, "Repeatability-First-Sent"));
+    }
+    ASSERT_FALSE(keys.empty());
+    EXPECT_NE(keys.front().find_first_not_of(' '), std::string::npos) << "no key on the POST";
+    for (const std::string& key : keys) EXPECT_EQ(key, keys.front()) << "the key changed";
+  }
+
   // Credentials stay at their origin: the caller's, the provider's and the origin's cookie.
   ASSERT_FALSE(at_origin.empty());
   EXPECT_EQ(HeaderOf(at_origin.front(), "Authorization"), kSecret) << "a credential was sent";
