@@ -623,6 +623,8 @@ class FaultMatrix : public ::testing::TestWithParam<Case> {
     if (GetParam().fault.fault == Fault::kLinksToHttp) {
       options.transport = std::make_shared<TlsTerminator>(OriginBase(), origin_.base_url(),
                                                           MakeCurlTransport(options.curl));
+      // The other host is even allowed credentials: only the step down to http may keep them.
+      options.allowed_credential_hosts = {"localhost"};
     }
     return options;
   }
