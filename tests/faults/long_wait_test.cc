@@ -15,7 +15,9 @@
 #include "lro/client.h"
 #include "lro/engine.h"
 #include "lro/poller.h"
+#include "lrod_process.h"
 #include "run_lro.h"
+#include "tcp_proxy.h"
 #include "test_util.h"
 
 namespace lro::test {
@@ -208,6 +210,58 @@ TEST(EngineLongWait, StopEndsAStartWaitingAnHourToRetry) {
   EXPECT_LT(Clock::now() - began, kBound);
   EXPECT_EQ(result.status().code(), StatusCode::kStopped) << result.status().ToString();
 }
+
+// ---- A poll the server holds (Prefer: wait, lrod). ----
+
+// lrod holds a Wait's poll (Prefer: wait) until the operation changes or the wait runs out
+// (30 s by default). A server-side cancel from another thread meanwhile must not queue behind
+// the held poll: the poll would wait for a change that only the cancel brings.
+class HeldPollCancel : public ::testing::TestWithParam<bool /*engine*/> {};
+
+TEST_P(HeldPollCancel, EndsTheWaitWithinTheBound) {
+  server::test::TempDir dir;
+  TcpProxy proxy;  // in front of lrod, to see the held poll go by
+  server::test::LrodProcess lrod(dir, "lrod", "sqlite:" + dir.File("lrod.db"),
+                                 {"--public-url=" + proxy.base_url()});
+  ASSERT_TRUE(lrod.WaitListening()) << lrod.Log();
+  const std::string lrod_url = lrod.Url("");
+  proxy.set_upstream_port(
+      static_cast<std::uint16_t>(std::stoi(lrod_url.substr(lrod_url.rfind(':') + 1))));
+  const Request create = Request::Post(proxy.base_url() + "/v1/workspaces/ws1/items")
+                             .Json(R"({"displayName":"held","type":"Notebook",)"
+                                   R"("demo":{"durationMs":600000,"progressSteps":1}})");
+  Client client(FastClientOptions());
+  StatusOr<Result> result = Status(StatusCode::kInternal, "not run");
+  auto began = Clock::now();
+  if (!GetParam()) {
+    Poller poller = client.Start(create);
+    ASSERT_FALSE(poller.IsDone()) << poller.Outcome().status().ToString();
+    std::thread canceller([&] {
+      EXPECT_TRUE(proxy.AwaitForwarded("Prefer: wait=", 1));  // lrod holds the Wait's poll
+      began = Clock::now();
+      EXPECT_TRUE(poller.Cancel().ok());
+    });
+    WaitOptions guard;
+    guard.timeout = 60s;
+    result = poller.Wait(guard);
+    canceller.join();
+  } else {
+    AsyncOperation operation = client.StartAsync(create);
+    ASSERT_TRUE(proxy.AwaitForwarded("Prefer: wait=", 1));
+    began = Clock::now();
+    std::promise<Status> cancelled;
+    operation.Cancel([&cancelled](Status status) { cancelled.set_value(std::move(status)); });
+    EXPECT_TRUE(Await(cancelled.get_future()).ok());
+    result = Await(operation.Future());
+  }
+  EXPECT_LT(Clock::now() - began, kBound) << result.status().ToString();
+  EXPECT_EQ(result.status().code(), StatusCode::kOperationCanceled) << result.status().ToString();
+}
+
+INSTANTIATE_TEST_SUITE_P(PreferWait, HeldPollCancel, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& param) -> std::string {
+                           return param.param ? "Engine" : "Blocking";
+                         });
 
 // ---- The CLI. ----
 
