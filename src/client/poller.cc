@@ -26,6 +26,7 @@ struct Poller::Impl {
   std::string id;
   std::string monitor_url;
   std::string polling_mode;
+  StatusOr<std::string> resume_token = std::string();
   std::vector<ProgressCallback> callbacks;
 
   // Fired by Cancel(), before and after it cancels, to get a Wait out of its way: a poll the
@@ -58,6 +59,7 @@ struct Poller::Impl {
     id = operation->id();
     monitor_url = operation->monitor_url();
     polling_mode = operation->polling_mode();
+    resume_token = operation->ResumeToken();
   }
 
   // Copies the operation's state; runs the callbacks when it changed.
@@ -214,8 +216,9 @@ Status Poller::Cancel(const CancellationToken& cancel) {
 }
 
 StatusOr<std::string> Poller::ResumeToken() const {
-  std::lock_guard lock(impl_->operation_mutex);
-  return impl_->operation->ResumeToken();
+  // From the snapshot: never waits for a request in flight (a poll lrod holds for 30 s).
+  std::lock_guard lock(impl_->snapshot_mutex);
+  return impl_->resume_token;
 }
 
 std::string Poller::OperationId() const {
