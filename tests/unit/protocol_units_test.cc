@@ -327,6 +327,15 @@ INSTANTIATE_TEST_SUITE_P(
                  .result_body = R"({"status":"Succeeded"})"}),
     RowName<FinalRow>);
 
+TEST(FinalStateErrors, UnresolvableFabricLocationIsAnError) {
+  const HttpResponse response{200, {{"Location", "ftp://x/y"}}, ""};
+  const auto body = Json(R"({"status":"Succeeded"})");
+  auto got = FinalStepOnSuccess(SucceededAnswer{Mode::kFabric, "POST", kUrl, kMonitor, "",
+                                                FinalStateVia::kDefault, response, body});
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), StatusCode::kProtocolError);
+}
+
 TEST(FinalStateErrors, UnresolvableResourceLocationIsAnError) {
   const HttpResponse response{200, {}, ""};
   const auto body = Json(R"({"status":"Succeeded","resourceLocation":"ftp://x/y"})");

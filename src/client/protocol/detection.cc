@@ -73,7 +73,12 @@ StatusOr<Detection> DetectPollingMode(const FirstAnswer& answer, const Operation
   auto resolve_header = [&](std::string_view name) -> std::optional<StatusOr<std::string>> {
     auto value = FindHeader(response.headers, name);
     if (!value) return std::nullopt;
-    return ResolveUrl(url, *value);
+    auto resolved = ResolveUrl(url, *value);
+    if (!resolved.ok()) {
+      return ProtocolError(std::string("the ") + std::string(name) +
+                           " header is not a usable URL: " + resolved.status().message());
+    }
+    return resolved;
   };
   const auto operation_location = resolve_header("Operation-Location");
   const auto azure_async = resolve_header("Azure-AsyncOperation");

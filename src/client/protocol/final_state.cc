@@ -22,7 +22,14 @@ StatusOr<FinalStep> FinalStepOnSuccess(const SucceededAnswer& answer) {
     // an earlier poll is the state URL.
     if (auto location = FindHeader(answer.response.headers, "Location")) {
       auto url = ResolveUrl(monitor_url, *location);
-      if (url.ok() && *url != monitor_url) return FinalStep{std::move(*url), std::nullopt};
+      if (!url.ok()) {
+        // The service says where the result is, but not in a form we can follow: reporting
+        // "no result" would lose it silently.
+        return ProtocolError(
+            "the succeeded state's Location header (where the result is) is not a usable URL: " +
+            url.status().message());
+      }
+      if (*url != monitor_url) return FinalStep{std::move(*url), std::nullopt};
     }
   }
   if (const auto* result = Field(body, "result")) {

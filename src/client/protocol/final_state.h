@@ -38,7 +38,7 @@ struct FinalStep {
 // In order (SPEC §5): `resourceLocation`; a Fabric monitor's own Location (not the monitor
 // itself); the body's `result`; nothing for Fabric; for a POST, per final_state_via (Location
 // by default); for a PUT or PATCH, the original URL; else the monitor body itself. An error
-// when resourceLocation cannot be resolved.
+// when resourceLocation, or a Fabric monitor's Location, cannot be resolved.
 StatusOr<FinalStep> FinalStepOnSuccess(const SucceededAnswer& answer);
 
 // What a Failed or Canceled operation reports: kOperationFailed or kOperationCanceled (Fabric

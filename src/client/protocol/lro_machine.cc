@@ -256,9 +256,13 @@ void LroMachine::OnInitialResponse(const HttpResponse& response, Instant now) {
 
   if (mode == Mode::kNone) {
     if (status == 202) {
-      Fail(
-          ProtocolError("202 Accepted without a way to poll (no Operation-Location, "
-                        "Azure-AsyncOperation, Location or x-ms-operation-id)"));
+      // A Location that is there but does not resolve was set aside by RecordLinks: say so
+      // rather than claim there was none.
+      Fail(FindHeader(response.headers, "Location")
+               ? ProtocolError("202 Accepted whose only link, the Location header, is not a "
+                               "usable URL")
+               : ProtocolError("202 Accepted without a way to poll (no Operation-Location, "
+                               "Azure-AsyncOperation, Location or x-ms-operation-id)"));
       return;
     }
     mode_ = Mode::kNone;
