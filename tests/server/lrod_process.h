@@ -31,6 +31,9 @@ class LrodProcess {
   int Signal(int signal);
 
   [[nodiscard]] std::string Url(std::string_view path) const;
+  // After WaitListening.
+  [[nodiscard]] std::uint16_t port() const { return port_; }
+  [[nodiscard]] pid_t pid() const { return pid_; }
   [[nodiscard]] std::string Log() const;
 
  private:

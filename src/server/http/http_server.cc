@@ -78,10 +78,29 @@ void Serialize(const ApiResponse& response, bool keep_alive, unsigned version, s
 }
 
 struct Session {
-  explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
+  explicit Session(tcp::socket socket)
+      : stream(std::move(socket)), read_deadline(stream.get_executor()) {}
   beast::tcp_stream stream;
-  bool busy = false;  // only touched on the session's io thread
+  // Bounds the reading of one request (the stream's own timeout would close the socket, and
+  // a slow request is answered 408 first). Only touched on the session's io thread, as are
+  // the fields below.
+  asio::steady_timer read_deadline;
+  std::uint64_t reads = 0;  // numbers the reads, so that a late deadline is told apart
+  bool read_timed_out = false;
+  bool busy = false;
 };
+
+// Arms the deadline of the read that follows: when it passes first, the read is cancelled
+// and marked timed out.
+void StartReadDeadline(const std::shared_ptr<Session>& session, std::chrono::milliseconds limit) {
+  session->read_timed_out = false;
+  session->read_deadline.expires_after(limit);
+  session->read_deadline.async_wait([session, read = session->reads](const beast::error_code& ec) {
+    if (ec || session->reads != read) return;  // cancelled, or the read ended first
+    session->read_timed_out = true;
+    session->stream.cancel();
+  });
+}
 
 // A coroutine waiting for an answer computed on another thread. Holds the io_context's work
 // count up, so that its thread keeps running until the answer has been delivered.
@@ -242,13 +261,27 @@ asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Session> session, 
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
       parser.body_limit(options.max_body_bytes);
-      session->stream.expires_after(options.idle_timeout);
+      session->stream.expires_never();
+      StartReadDeadline(session, options.idle_timeout);
       auto [ec, bytes] = co_await http::async_read(session->stream, buffer, parser, kTuple);
       (void)bytes;
+      ++session->reads;
+      session->read_deadline.cancel();
       if (ec) {
         int status = 0;
         ErrorInfo error;
-        if (ec == http::error::body_limit) {
+        if (session->read_timed_out) {
+          // An idle keep-alive connection is closed quietly; a request begun and not
+          // finished in time is answered.
+          if (buffer.size() > 0 || parser.got_some()) {
+            status = 408;
+            error = {"RequestTimeout",
+                     "The request was not received within " +
+                         std::to_string(options.idle_timeout.count()) + " ms.",
+                     {},
+                     true};
+          }
+        } else if (ec == http::error::body_limit) {
           status = 413;
           error = {"RequestBodyTooLarge",
                    "The request body exceeds " + std::to_string(options.max_body_bytes) + " bytes.",
@@ -340,6 +373,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Session> session, 
   } catch (const std::exception& e) {
     logger.Log(LogLevel::kError, "connection failed", {{"error", e.what()}});
   }
+  session->read_deadline.cancel();
   beast::error_code ignored;
   session->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   session->stream.close();
