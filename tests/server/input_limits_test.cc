@@ -9,8 +9,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "lrod_process.h"
@@ -85,6 +88,16 @@ bool StartsWith(const std::string& text, std::string_view prefix) {
   return text.rfind(prefix, 0) == 0;
 }
 
+// lrod's resident memory in KiB.
+long ResidentKib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
 // A fresh connection answers /healthz.
 void ExpectServed(std::uint16_t port) {
   const std::string answer = RawExchange(port,
@@ -139,6 +152,51 @@ TEST_F(InputLimits, AHeadOverTheLimitIs431) {
   EXPECT_TRUE(StartsWith(answer, "HTTP/1.1 431")) << answer.substr(0, 200);
   EXPECT_NE(answer.find("RequestHeadersTooLarge"), std::string::npos) << answer;
   ExpectServed(port());
+}
+
+TEST_F(InputLimits, ConnectionsBeyondTheLimitAre503AndIdleOnesCostLittle) {
+  constexpr int kLimit = 400;
+  Start({"--max-connections=" + std::to_string(kLimit)});
+  const long before = ResidentKib(lrod_->pid());
+  // One connection the test keeps for itself, the rest idle.
+  RawConnection mine(port());
+  std::vector<std::unique_ptr<RawConnection>> idle;
+  for (int i = 0; i < kLimit - 1; ++i) {
+    idle.push_back(std::make_unique<RawConnection>(port()));
+    ASSERT_TRUE(idle.back()->connected());
+  }
+  // Until lrod has accepted every one of them (a count lrod reports, not a time).
+  const std::string all_open = "lrod_connections_open " + std::to_string(kLimit) + "\n";
+  std::string metrics;
+  for (int i = 0; i < 3000 && metrics.find(all_open) == std::string::npos; ++i) {
+    ASSERT_TRUE(mine.Send("GET /metrics HTTP/1.1\r\nHost: lrod\r\n\r\n"));
+    metrics = mine.ReadAnswer();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_NE(metrics.find(all_open), std::string::npos) << metrics;
+  const long with_idle = ResidentKib(lrod_->pid());
+
+  RawConnection beyond(port());
+  const std::string refused = beyond.ReadUntilClosed();
+  EXPECT_TRUE(StartsWith(refused, "HTTP/1.1 503")) << refused;
+  EXPECT_NE(refused.find("Retry-After: 1\r\n"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("RequestId: "), std::string::npos) << refused;
+
+  // Those within the limit are served meanwhile.
+  ASSERT_TRUE(mine.Send(kHealth));
+  EXPECT_TRUE(StartsWith(mine.ReadAnswer(), "HTTP/1.1 200"));
+  // A closed connection frees its place.
+  idle.pop_back();
+  const std::string one_free = "lrod_connections_open " + std::to_string(kLimit - 1) + "\n";
+  for (int i = 0; i < 3000 && metrics.find(one_free) == std::string::npos; ++i) {
+    ASSERT_TRUE(mine.Send("GET /metrics HTTP/1.1\r\nHost: lrod\r\n\r\n"));
+    metrics = mine.ReadAnswer();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ExpectServed(port());
+  std::printf("lrod resident memory: %ld KiB, %ld KiB with %d idle connections\n", before,
+              with_idle, kLimit);
+  EXPECT_LT(with_idle - before, 16 * 1024) << "KiB";
 }
 
 }  // namespace

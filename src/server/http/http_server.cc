@@ -183,6 +183,8 @@ struct HttpServer::Impl {
   }
 
   asio::awaitable<void> Accept();
+  // A connection beyond max_connections: answered 503 and closed.
+  asio::awaitable<void> Reject(tcp::socket socket);
   asio::awaitable<void> Serve(std::shared_ptr<Session> session, IoThread& io);
   auto WaitFor(std::shared_ptr<PendingReply> pending, IoThread& io);
 
@@ -195,6 +197,9 @@ struct HttpServer::Impl {
   std::size_t next_thread = 0;  // only touched by Accept
   tcp::acceptor acceptor;
   std::atomic<bool> stopping{false};
+  // Connections being answered 503 (each for a second at most), and the most at once.
+  std::atomic<std::size_t> rejecting{0};
+  static constexpr std::size_t kMaxRejecting = 256;
   bool started = false;
   std::uint16_t bound_port = 0;
 
@@ -218,8 +223,14 @@ asio::awaitable<void> HttpServer::Impl::Accept() {
     metrics.connections_accepted.fetch_add(1, std::memory_order_relaxed);
     if (static_cast<std::size_t>(metrics.connections_open.load()) >= options.max_connections) {
       metrics.connections_rejected.fetch_add(1, std::memory_order_relaxed);
-      beast::error_code ignored;
-      socket.close(ignored);
+      if (rejecting.fetch_add(1, std::memory_order_relaxed) < kMaxRejecting) {
+        auto executor = socket.get_executor();
+        asio::co_spawn(executor, Reject(std::move(socket)), asio::detached);
+      } else {  // a flood: no answer, no cost
+        rejecting.fetch_sub(1, std::memory_order_relaxed);
+        beast::error_code ignored;
+        socket.close(ignored);
+      }
       continue;
     }
     beast::error_code ignored;
@@ -233,6 +244,35 @@ asio::awaitable<void> HttpServer::Impl::Accept() {
     auto executor = session->stream.get_executor();
     asio::co_spawn(executor, Serve(std::move(session), io), asio::detached);
   }
+}
+
+asio::awaitable<void> HttpServer::Impl::Reject(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  ApiResponse response =
+      api->TransportError(503, {"ServiceUnavailable",
+                                "Too many open connections (more than " +
+                                    std::to_string(options.max_connections) + "); retry later.",
+                                {},
+                                true});
+  response.headers += "Retry-After: 1\r\n";
+  std::string out;
+  Serialize(response, false, 11, out);
+  metrics.CountResponse(503);
+  // A second for all of it: the answer, then what the client sent until it closes (closing
+  // with its request unread would reset the connection before the client read the answer).
+  stream.expires_after(std::chrono::seconds(1));
+  auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(out), kTuple);
+  (void)written;
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  char sink[4096];
+  for (bool open = !write_ec; open;) {
+    auto [read_ec, read] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+    (void)read;
+    open = !read_ec;
+  }
+  stream.close();
+  rejecting.fetch_sub(1, std::memory_order_relaxed);
 }
 
 // Not a coroutine (GCC 12 double-destroys the parameters of a `co_return co_await` coroutine):
