@@ -144,6 +144,42 @@ TEST_F(InputLimits, ARequestNotReceivedInTimeIs408AndOthersAreServedMeanwhile) {
   ExpectServed(port());
 }
 
+TEST_F(InputLimits, ChunkedBodiesOverTheLimitAre413AndMemoryStaysBounded) {
+  Start({"--max-body=1024", "--idle-timeout=5s"});
+  const long before = ResidentKib(lrod_->pid());
+  std::size_t sent = 0;
+  {
+    // Chunks adding up to more than the limit.
+    RawConnection chunks(port());
+    std::string request =
+        "POST /v1/workspaces/ws/items HTTP/1.1\r\nHost: lrod\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 8; ++i) request += "100\r\n" + std::string(256, 'x') + "\r\n";
+    chunks.Send(request);
+    const std::string answer = chunks.ReadUntilClosed();
+    EXPECT_TRUE(StartsWith(answer, "HTTP/1.1 413")) << answer;
+    EXPECT_NE(answer.find("RequestBodyTooLarge"), std::string::npos) << answer;
+  }
+  {
+    // One chunk header that never ends (an endless chunk extension): lrod stops reading it
+    // at its bound rather than buffering all of it.
+    RawConnection extension(port());
+    extension.Send(
+        "POST /v1/workspaces/ws/items HTTP/1.1\r\nHost: lrod\r\nTransfer-Encoding: chunked\r\n"
+        "\r\n10;ext=");
+    const std::string endless(64 * 1024, 'e');
+    for (int i = 0; i < 128 && extension.Send(endless); ++i) sent += endless.size();
+    const std::string answer = extension.ReadUntilClosed();
+    EXPECT_TRUE(StartsWith(answer, "HTTP/1.1 413")) << answer.substr(0, 200);
+  }
+  ExpectServed(port());
+  const long after = ResidentKib(lrod_->pid());
+  std::printf(
+      "lrod resident memory: %ld KiB before, %ld KiB after a chunk header of %zu KiB (the "
+      "test stopped sending when lrod answered)\n",
+      before, after, sent / 1024);
+  EXPECT_LT(after - before, 4 * 1024) << "KiB";
+}
+
 TEST_F(InputLimits, AHeadOverTheLimitIs431) {
   Start({"--max-header=2048"});
   RawConnection big(port());

@@ -90,6 +90,9 @@ struct Session {
   bool busy = false;
 };
 
+// The most a read asks of the socket at once (Beast's own choice).
+constexpr std::size_t kReadSize = 64 * 1024;
+
 // Arms the deadline of the read that follows: when it passes first, the read is cancelled
 // and marked timed out.
 void StartReadDeadline(const std::shared_ptr<Session>& session, std::chrono::milliseconds limit) {
@@ -292,7 +295,9 @@ auto HttpServer::Impl::WaitFor(std::shared_ptr<PendingReply> pending, IoThread& 
 }
 
 asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Session> session, IoThread& io) {
-  beast::flat_buffer buffer;
+  // Bounded: a request's head must fit (header limit), body bytes pass through it a read at a
+  // time, and a line the parser cannot cut short (a chunk header) ends at the bound.
+  beast::flat_buffer buffer(options.max_header_bytes + kReadSize);
   std::string out;
   try {
     for (;;) {
@@ -321,13 +326,14 @@ asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Session> session, 
                      {},
                      true};
           }
-        } else if (ec == http::error::body_limit) {
+        } else if (ec == http::error::body_limit ||
+                   (ec == http::error::buffer_overflow && parser.is_header_done())) {
           status = 413;
           error = {"RequestBodyTooLarge",
                    "The request body exceeds " + std::to_string(options.max_body_bytes) + " bytes.",
                    {},
                    false};
-        } else if (ec == http::error::header_limit) {
+        } else if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
           status = 431;
           error = {
               "RequestHeadersTooLarge", "The request line and headers are too large.", {}, false};
