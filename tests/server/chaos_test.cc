@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/time_text.h"
 #include "lrod_process.h"
 #include "postgres_test_support.h"
 #include "server_test_support.h"
@@ -121,15 +122,6 @@ class Chaos {
   int answers_this_generation_ = 0;  // GUARDED_BY(mutex_)
 };
 
-std::string ImfFixdateNow() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[64];
-  std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &utc);
-  return text;
-}
-
 // One client: creates (some with keys), polls what it created, replays keyed creations whose
 // answer a kill took.
 class Client {
@@ -186,7 +178,8 @@ class Client {
     if (keyed) {
       creation.key = "key-" + name;
       creation.repeatability = number % 2 == 0;
-      creation.first_sent = ImfFixdateNow();
+      creation.first_sent =
+          internal::ImfFixdate(internal::ToUnixMs(std::chrono::system_clock::now()));
       creation.body = body;
     }
     {
