@@ -330,7 +330,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           Answer(*instance.api, {"GET", "/v1/operations/" + operation.id, headers, ""});
       Check(instance, state);
       if (state.status != 200) Fail("an accepted operation is not readable", operation.id);
-      const std::string_view status = ParseOrFail(state.Body(), "state").at("status").get_string();
+      const auto parsed = ParseOrFail(state.Body(), "state");
+      const std::string_view status = parsed.at("status").get_string();
       if (status == "Succeeded" || status == "Failed" || status == "Canceled") break;
     }
   }
