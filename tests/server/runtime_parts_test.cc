@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/json.hpp>
 #include <future>
 #include <set>
 #include <thread>
@@ -191,6 +192,29 @@ TEST(Snapshot, FabricStateBodyHasExactlyTheFieldsOfSpecSection2) {
   RenderSnapshot({Mode::kAzure, "https://api.example.com"}, s);
   EXPECT_NE(s.body.find(R"("status":"Canceled")"), std::string::npos);
   EXPECT_NE(s.body.find(R"("error":{"code":"OperationCanceled")"), std::string::npos);
+}
+
+// Found by fuzz_lrod_request: a handler's "JSON" result that is not JSON was inlined verbatim,
+// making the Azure monitor body itself invalid JSON.
+TEST(Snapshot, AzureInlinesOnlyAResultThatIsJsonAndLinksAnyOther) {
+  Snapshot s;
+  s.id = "72522613-0b0e-4ea0-8ce0-b1a9735c8847";
+  s.status = OperationStatus::kSucceeded;
+  s.has_result = true;
+  s.result = std::make_shared<const ResultData>(ResultData{"application/json", R"({"a":[1,2]})"});
+  RenderSnapshot({Mode::kAzure, "https://api.example.com"}, s);
+  EXPECT_NE(s.body.find(R"("result":{"a":[1,2]})"), std::string::npos) << s.body;
+
+  for (const char* not_json : {R"(j{"displayName":"ion)", "{} {}", "[1,", "nul"}) {
+    s.result = std::make_shared<const ResultData>(ResultData{"application/json", not_json});
+    RenderSnapshot({Mode::kAzure, "https://api.example.com"}, s);
+    boost::system::error_code ec;
+    const auto body = boost::json::parse(s.body, ec);
+    ASSERT_FALSE(ec) << s.body;
+    EXPECT_FALSE(body.as_object().contains("result")) << s.body;
+    EXPECT_EQ(body.at("resourceLocation"),
+              "https://api.example.com/v1/operations/72522613-0b0e-4ea0-8ce0-b1a9735c8847/result");
+  }
 }
 
 }  // namespace
