@@ -29,6 +29,10 @@ class LrodProcess {
   void Resume() const;  // SIGCONT
   // Sends `signal` and reaps the process; returns its wait status.
   int Signal(int signal);
+  // Sends `signal` only.
+  void Send(int signal) const;
+  // Reaps the process (waiting for it to end); returns its wait status.
+  int Wait();
 
   [[nodiscard]] std::string Url(std::string_view path) const;
   // After WaitListening.
