@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <future>
 #include <memory>
@@ -165,18 +166,36 @@ Instance& Server(bool azure) {
   return azure ? azure_instance : fabric;
 }
 
+// An answer that may come later (a creation waiting for its commit, a state read held by
+// Prefer: wait).
+class Pending {
+ public:
+  explicit Pending(std::string target) : target_(std::move(target)) {}
+  void Await(const std::shared_ptr<PendingReply>& later) {
+    auto promise = std::make_shared<std::promise<ApiResponse>>();
+    future_ = promise->get_future();
+    later->OnReady([promise](ApiResponse response) { promise->set_value(std::move(response)); });
+  }
+  ApiResponse Get() {
+    if (future_.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+      Fail("an answer never came", target_);
+    }
+    return future_.get();
+  }
+
+ private:
+  std::string target_;
+  std::future<ApiResponse> future_;
+};
+
+// Handles `request`; an answer that comes later is awaited.
 ApiResponse Answer(Api& api, ApiRequest request) {
   Api::Result result = api.Handle(request);
   if (result.now) return std::move(*result.now);
   if (!result.later) Fail("no answer", request.target);
-  auto promise = std::make_shared<std::promise<ApiResponse>>();
-  auto future = promise->get_future();
-  result.later->OnReady(
-      [promise](ApiResponse response) { promise->set_value(std::move(response)); });
-  if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
-    Fail("an answer never came", request.target);
-  }
-  return future.get();
+  Pending pending(request.target);
+  pending.Await(result.later);
+  return pending.Get();
 }
 
 bool Contains(std::string_view text, std::string_view part) {
@@ -288,6 +307,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                              "PATCH", "HEAD", "OPTIONS", "get"};
   std::vector<Created> created;
   std::vector<std::shared_ptr<lro::server::internal::EventStream>> streams;
+  std::deque<Pending> held;
   std::string last_id;
   for (int requests = 0; !input.empty() && requests < 16; ++requests) {
     ApiRequest request;
@@ -308,7 +328,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (auto authorization = lro::FindHeader(request.headers, "Authorization")) {
       credentials.push_back({"Authorization", std::string(*authorization)});
     }
-    ApiResponse response = Answer(*instance.api, std::move(request));
+    // A state read held by Prefer: wait is answered when its operation changes: at the
+    // latest by the cancel below. Other answers are awaited now.
+    const bool may_be_held =
+        request.method == "GET" && request.target.starts_with("/v1/operations/");
+    const std::string target = request.target;
+    Api::Result result = instance.api->Handle(request);
+    if (!result.now && !result.later) Fail("no answer", target);
+    if (!result.now && may_be_held) {
+      held.emplace_back(target).Await(result.later);
+      continue;
+    }
+    ApiResponse response = result.now ? std::move(*result.now) : [&] {
+      Pending pending(target);
+      pending.Await(result.later);
+      return pending.Get();
+    }();
     if (std::string id = Check(instance, response); !id.empty()) {
       last_id = id;
       created.push_back({std::move(id), std::move(credentials)});
@@ -335,6 +370,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (status == "Succeeded" || status == "Failed" || status == "Canceled") break;
     }
   }
+  for (Pending& reply : held) Check(instance, reply.Get());
   for (const auto& stream : streams) CheckEvents(instance, *stream);
 
   // Finished operations do not pile up over a long run: expire and purge them now and then.
