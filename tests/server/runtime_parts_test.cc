@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "common/json_text.h"
 #include "common/time_text.h"
 #include "lro/testing/fake_clock.h"
 #include "runtime/executor.h"
@@ -192,6 +193,30 @@ TEST(Snapshot, FabricStateBodyHasExactlyTheFieldsOfSpecSection2) {
   RenderSnapshot({Mode::kAzure, "https://api.example.com"}, s);
   EXPECT_NE(s.body.find(R"("status":"Canceled")"), std::string::npos);
   EXPECT_NE(s.body.find(R"("error":{"code":"OperationCanceled")"), std::string::npos);
+}
+
+// Found by fuzz_lrod_request: a handler's message echoing request bytes that are not UTF-8
+// made error bodies invalid JSON (RFC 8259 §8.1).
+TEST(JsonText, StringsAreValidUtf8WhateverTheyWereGiven) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"plain \"quoted\"\n", R"("plain \"quoted\"\n")"},
+      {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+       "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""},
+      {"fconfli\xff" "ct", "\"fconfli\\ufffdct\""},
+      {"\xc3", "\"\\ufffd\""},                                   // cut short
+      {"\xc0\xaf", "\"\\ufffd\\ufffd\""},                        // overlong
+      {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},             // a surrogate
+      {"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""},  // beyond U+10FFFF
+      {"\x80" "x", "\"\\ufffdx\""},
+  };
+  for (const auto& [text, expected] : cases) {
+    std::string out;
+    AppendJsonString(out, text);
+    EXPECT_EQ(out, expected);
+    boost::system::error_code ec;
+    boost::json::parse(out, ec);
+    EXPECT_FALSE(ec) << out;
+  }
 }
 
 // Found by fuzz_lrod_request: a handler's "JSON" result that is not JSON was inlined verbatim,
