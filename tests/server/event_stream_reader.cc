@@ -1,32 +1,30 @@
 #include "event_stream_reader.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 
+#include "server_test_support.h"
+
 namespace lro::server::test {
 
 using std::chrono::steady_clock;
 
-StreamReader::StreamReader(std::uint16_t port, const std::string& token) {
-  fd_ = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+StreamReader::StreamReader(std::uint16_t port, const std::string& token)
+    : fd_(ConnectLoopback(port, std::chrono::seconds(0))) {
+  EXPECT_GE(fd_, 0);
   std::string request = "GET /v1/operations/events HTTP/1.1\r\nHost: test\r\n";
   if (!token.empty()) request += "Authorization: Bearer " + token + "\r\n";
   request += "\r\n";
   EXPECT_EQ(send(fd_, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
 }
 
-StreamReader::~StreamReader() { close(fd_); }
+StreamReader::~StreamReader() {
+  if (fd_ >= 0) close(fd_);
+}
 
 bool StreamReader::ReadUntil(const std::string& text) {
   const auto deadline = steady_clock::now() + std::chrono::seconds(30);

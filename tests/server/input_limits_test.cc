@@ -3,9 +3,7 @@
 // documented answer (408, 413, 431, 503) while lrod keeps serving everyone else, and its
 // memory stays bounded. Slowness is the test holding bytes back; lrod's limits are made small
 // with its flags so that each case ends quickly.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,20 +23,15 @@ namespace {
 // One client connection whose every byte the test decides. Reads give up after 30 s.
 class RawConnection {
  public:
-  explicit RawConnection(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    timeval timeout{30, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  explicit RawConnection(std::uint16_t port)
+      : fd_(ConnectLoopback(port, std::chrono::seconds(30))) {}
+  ~RawConnection() {
+    if (fd_ >= 0) ::close(fd_);
   }
-  ~RawConnection() { ::close(fd_); }
   RawConnection(const RawConnection&) = delete;
   RawConnection& operator=(const RawConnection&) = delete;
 
-  [[nodiscard]] bool connected() const { return connected_; }
+  [[nodiscard]] bool connected() const { return fd_ >= 0; }
 
   // Sends what the peer takes; false once it stopped taking (it answered and closed).
   bool Send(std::string_view bytes) {
@@ -79,7 +72,6 @@ class RawConnection {
 
  private:
   int fd_;
-  bool connected_ = false;
 };
 
 constexpr std::string_view kHealth = "GET /healthz HTTP/1.1\r\nHost: lrod\r\n\r\n";
