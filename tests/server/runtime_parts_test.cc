@@ -202,12 +202,12 @@ TEST(JsonText, StringsAreValidUtf8WhateverTheyWereGiven) {
       {"plain \"quoted\"\n", R"("plain \"quoted\"\n")"},
       {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
        "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""},
-      {"fconfli\xff" "ct", "\"fconfli\\ufffdct\""},
+      {"fconfli\xff\x63t", "\"fconfli\\ufffdct\""},              // \x63 is c
       {"\xc3", "\"\\ufffd\""},                                   // cut short
       {"\xc0\xaf", "\"\\ufffd\\ufffd\""},                        // overlong
       {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},             // a surrogate
       {"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""},  // beyond U+10FFFF
-      {"\x80" "x", "\"\\ufffdx\""},
+      {"\x80\x78", "\"\\ufffdx\""},                              // \x78 is x
   };
   for (const auto& [text, expected] : cases) {
     std::string out;
