@@ -1,5 +1,7 @@
 #include "runtime/snapshot.h"
 
+#include <boost/json.hpp>
+
 #include "common/json_text.h"
 #include "common/time_text.h"
 #include "wire/media_type.h"
@@ -10,6 +12,18 @@ const char* VisibleStatusName(Mode mode, OperationStatus status) {
   if (mode == Mode::kFabric && status == OperationStatus::kCanceled) return "Failed";
   return OperationStatusName(status);
 }
+
+namespace {
+
+// Whether `text` is one JSON value, which may be inlined into a JSON body as it is. A result a
+// handler declared JSON is not necessarily so.
+bool IsJsonValue(std::string_view text) {
+  boost::system::error_code ec;
+  boost::json::parse(text, ec);
+  return !ec;
+}
+
+}  // namespace
 
 std::string StateUrl(const RenderConfig& config, std::string_view id) {
   std::string url;
@@ -57,7 +71,8 @@ void RenderSnapshot(const RenderConfig& config, Snapshot& s) {
       AppendAzureError(body, *s.error);
     }
     if (s.status == OperationStatus::kSucceeded && s.has_result) {
-      if (s.result && wire::IsJsonMediaType(s.result->content_type) && !s.result->body.empty()) {
+      if (s.result && wire::IsJsonMediaType(s.result->content_type) &&
+          IsJsonValue(s.result->body)) {
         body += ",\"result\":";
         body += s.result->body;
       } else {
