@@ -17,26 +17,13 @@
 
 #include "lro/server/demo.h"
 #include "lro/server/server.h"
+#include "wire/duration.h"
 
 namespace {
 
 using std::chrono::milliseconds;
 
-// "250ms", "30s", "5m", "24h", "7d" or a bare number of seconds.
-std::optional<milliseconds> ParseDuration(const std::string& text) {
-  std::size_t digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  if (digits == 0 || digits > 15) return std::nullopt;
-  long long value = 0;
-  std::from_chars(text.data(), text.data() + digits, value);
-  const std::string unit = text.substr(digits);
-  if (unit.empty() || unit == "s") return milliseconds(value * 1000);
-  if (unit == "ms") return milliseconds(value);
-  if (unit == "m") return milliseconds(value * 60'000);
-  if (unit == "h") return milliseconds(value * 3'600'000);
-  if (unit == "d") return milliseconds(value * 86'400'000);
-  return std::nullopt;
-}
+using lro::wire::ParseDuration;
 
 // A CLI11 validator for durations.
 struct DurationValidator : CLI::Validator {

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "client/url.h"
+#include "client/protocol/url.h"
 #include "lro/client.h"
 #include "lro/testing/fake_clock.h"
 #include "lro/testing/scripted_transport.h"

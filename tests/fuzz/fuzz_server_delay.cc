@@ -4,7 +4,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "client/delay.h"
+#include "client/policies/delay.h"
+#include "wire/http_date.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string value(reinterpret_cast<const char*>(data), size);
@@ -14,6 +15,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto delay = lro::internal::ParseServerDelay({{name, value}}, now, cap);
     if (delay && (delay->count() < 0 || *delay > cap)) std::abort();
   }
-  (void)lro::internal::ParseHttpDate(value);
+  (void)lro::wire::ParseHttpDate(value);
   return 0;
 }

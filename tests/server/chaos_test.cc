@@ -21,10 +21,10 @@
 #include <thread>
 #include <vector>
 
-#include "common/time_text.h"
 #include "lrod_process.h"
 #include "postgres_test_support.h"
 #include "server_test_support.h"
+#include "wire/http_date.h"
 
 namespace lro::server::test {
 namespace {
@@ -178,8 +178,7 @@ class Client {
     if (keyed) {
       creation.key = "key-" + name;
       creation.repeatability = number % 2 == 0;
-      creation.first_sent =
-          internal::ImfFixdate(internal::ToUnixMs(std::chrono::system_clock::now()));
+      creation.first_sent = wire::ImfFixdate(std::chrono::system_clock::now());
       creation.body = body;
     }
     {

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "common/time_text.h"
 #include "event_stream_reader.h"
 #include "server_test_support.h"
+#include "wire/http_date.h"
 
 namespace lro::server::test {
 namespace {
@@ -83,8 +83,7 @@ TEST(Isolation, OneIdempotencyKeyFromTwoCallersMakesTwoOperations) {
   Harness h(TwoCallers(dir));
   // Failing operations: a replay answers 202 naming the operation whether it runs or ended.
   const std::string body = ItemBody("shared", 10, R"("failWith":{"errorCode":"Planned"})");
-  const std::string first_sent =
-      internal::ImfFixdate(internal::ToUnixMs(std::chrono::system_clock::now()));
+  const std::string first_sent = wire::ImfFixdate(std::chrono::system_clock::now());
   const std::vector<Headers> keys = {
       {{"Idempotency-Key", "\"the-same-key\""}},
       {{"Repeatability-Request-ID", "the-same-key"}, {"Repeatability-First-Sent", first_sent}},

@@ -6,10 +6,10 @@
 #include <future>
 #include <thread>
 
-#include "common/time_text.h"
 #include "lro/lro.h"
 #include "lro/testing/fake_clock.h"
 #include "server_test_support.h"
+#include "wire/http_date.h"
 
 namespace lro::server::test {
 namespace {
@@ -136,8 +136,7 @@ TEST(ServerControl, IdempotencyKeyReplaysConflictsAndReportsInFlight) {
 TEST(ServerControl, RepeatabilityHeadersFollowOasis) {
   TempDir dir;
   Harness h(Options(dir, std::chrono::milliseconds(0)));
-  const std::string now =
-      internal::ImfFixdate(internal::ToUnixMs(std::chrono::system_clock::now()));
+  const std::string now = wire::ImfFixdate(std::chrono::system_clock::now());
   const Headers headers{{"Repeatability-Request-ID", "5f0c3f0e-cd3b-4e5e-9d55-1f0a9b6c2f10"},
                         {"Repeatability-First-Sent", now}};
   auto first = h.Send("POST", kItems, ItemBody("nb", 60'000), headers);

@@ -1,5 +1,5 @@
 // The delay policy's parsers and backoff (SPEC §4), tested directly.
-#include "client/delay.h"
+#include "client/policies/delay.h"
 
 #include <gtest/gtest.h>
 
@@ -9,12 +9,14 @@
 #include <vector>
 
 #include "scenario.h"
+#include "wire/http_date.h"
 
 namespace lro::internal {
 namespace {
 
 using namespace std::chrono;  // NOLINT(google-build-using-namespace)
 using std::chrono::milliseconds;
+using wire::ParseHttpDate;
 
 system_clock::time_point At(int y, unsigned mo, unsigned d, int h, int mi, int s) {
   return sys_days{year{y} / month{mo} / day{d}} + hours{h} + minutes{mi} + seconds{s};

@@ -1,7 +1,7 @@
 // Google's long-running operations (AIP-151, SPEC §3 step 6): detection, polling GET
 // {version prefix}/{name}, done with response or error, progress from metadata, cancel and
 // resume; and the pure readers of src/client/google_operation.
-#include "client/google_operation.h"
+#include "client/protocol/google_operation.h"
 
 #include <gtest/gtest.h>
 

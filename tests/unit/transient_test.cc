@@ -6,9 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "client/delay.h"
+#include "client/policies/delay.h"
 #include "lro/poller.h"
 #include "scenario.h"
+#include "wire/http_date.h"
 
 namespace lro::test {
 namespace {
@@ -312,7 +313,7 @@ TEST(InitialPostTest, RepeatabilityHeadersMakeItRetryableAndStayIdentical) {
   ASSERT_TRUE(id.has_value());
   ASSERT_TRUE(first_sent.has_value());
   EXPECT_FALSE(id->empty());
-  EXPECT_TRUE(internal::ParseHttpDate(*first_sent).has_value())
+  EXPECT_TRUE(wire::ParseHttpDate(*first_sent).has_value())
       << "Repeatability-First-Sent is an HTTP-date: " << *first_sent;
   for (std::size_t i = 1; i < 3; ++i) {
     EXPECT_EQ(HeaderOf(sent[i], "Repeatability-Request-ID"), id);

@@ -1,5 +1,5 @@
 // URL handling (SPEC §1 resolution, §3 api-version, §8 credential scope), tested directly.
-#include "client/url.h"
+#include "client/protocol/url.h"
 
 #include <gtest/gtest.h>
 

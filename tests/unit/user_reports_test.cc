@@ -7,9 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "client/delay.h"
+#include "client/policies/delay.h"
 #include "lro/poller.h"
 #include "scenario.h"
+#include "wire/http_date.h"
 
 namespace lro::test {
 namespace {
@@ -75,7 +76,7 @@ TEST(PostIdempotencyTest, KeylessPostGetsAKeyAndIsRetriedByDefault) {
   ASSERT_TRUE(id.has_value());
   ASSERT_TRUE(first_sent.has_value());
   EXPECT_EQ(id->size(), 36U) << *id;
-  EXPECT_TRUE(internal::ParseHttpDate(*first_sent).has_value()) << *first_sent;
+  EXPECT_TRUE(wire::ParseHttpDate(*first_sent).has_value()) << *first_sent;
   EXPECT_EQ(HeaderOf(sent[1], "Repeatability-Request-ID"), id);
   EXPECT_EQ(HeaderOf(sent[1], "Repeatability-First-Sent"), first_sent);
 }

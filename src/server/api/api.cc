@@ -10,6 +10,7 @@
 #include "common/json_text.h"
 #include "common/time_text.h"
 #include "runtime/ids.h"
+#include "wire/http_date.h"
 
 namespace lro::server::internal {
 namespace {
@@ -725,7 +726,12 @@ Api::Result Api::RunRoute(ApiRequest& request, std::string_view path, std::strin
   if (auto id = FindHeader(handler_request.headers, "Repeatability-Request-ID")) {
     auto first_sent = FindHeader(handler_request.headers, "Repeatability-First-Sent");
     std::optional<std::int64_t> sent_ms;
-    if (first_sent) sent_ms = ParseImfFixdate(*first_sent);
+    if (first_sent) {
+      if (auto sent = wire::ParseImfFixdate(*first_sent)) {
+        sent_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(sent->time_since_epoch()).count();
+      }
+    }
     if (id->empty() || id->size() > 256 || !IsPrintable(*id) || !sent_ms) {
       ApiResponse response = ErrorResponse(
           400,

@@ -1,6 +1,6 @@
 #include "common/json_text.h"
 
-#include <boost/json.hpp>
+#include "wire/service_error_parse.h"
 
 namespace lro::server::internal {
 namespace {
@@ -147,43 +147,26 @@ std::string ErrorToJson(const ErrorInfo& error) {
   return out;
 }
 
-namespace {
-
-std::string StringAt(const boost::json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  if (value == nullptr || !value->is_string()) return {};
-  return std::string(value->get_string());
+ErrorInfo ToErrorInfo(const ServiceError& error) {
+  ErrorInfo info;
+  info.error_code = error.code;
+  info.message = error.message;
+  info.is_retriable = error.is_retriable.value_or(false);
+  for (const auto& detail : error.details) {
+    ErrorDetail out{detail.code, detail.message, {}, {}};
+    if (detail.related_resource) {
+      out.resource_id = detail.related_resource->resource_id;
+      out.resource_type = detail.related_resource->resource_type;
+    }
+    info.more_details.push_back(std::move(out));
+  }
+  return info;
 }
 
-}  // namespace
-
 std::optional<ErrorInfo> ErrorFromJson(std::string_view json) {
-  boost::system::error_code ec;
-  const boost::json::value value = boost::json::parse(json, ec);
-  if (ec || !value.is_object()) return std::nullopt;
-  const auto& object = value.get_object();
-  ErrorInfo error;
-  error.error_code = StringAt(object, "errorCode");
-  error.message = StringAt(object, "message");
-  if (const auto* retriable = object.if_contains("isRetriable");
-      retriable && retriable->is_bool()) {
-    error.is_retriable = retriable->get_bool();
-  }
-  if (const auto* details = object.if_contains("moreDetails"); details && details->is_array()) {
-    for (const auto& item : details->get_array()) {
-      if (!item.is_object()) continue;
-      ErrorDetail detail;
-      detail.error_code = StringAt(item.get_object(), "errorCode");
-      detail.message = StringAt(item.get_object(), "message");
-      if (const auto* related = item.get_object().if_contains("relatedResource");
-          related && related->is_object()) {
-        detail.resource_id = StringAt(related->get_object(), "resourceId");
-        detail.resource_type = StringAt(related->get_object(), "resourceType");
-      }
-      error.more_details.push_back(std::move(detail));
-    }
-  }
-  return error;
+  auto error = wire::ParseErrorJson(json);
+  if (!error) return std::nullopt;
+  return ToErrorInfo(*error);
 }
 
 }  // namespace lro::server::internal

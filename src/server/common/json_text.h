@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "lro/server/error.h"
+#include "lro/service_error.h"
 
 namespace lro::server::internal {
 
@@ -19,8 +20,11 @@ void AppendFabricError(std::string& out, const ErrorInfo& error, std::string_vie
 // The error as an Azure error object {"code","message","details"} (without the "error" wrapper).
 void AppendAzureError(std::string& out, const ErrorInfo& error);
 
-// ErrorInfo <-> the JSON the store keeps (the Fabric shape without requestId).
+// ErrorInfo <-> the JSON the store keeps (the Fabric shape without requestId). Read with the
+// client's parser (wire::ParseErrorJson): one reader of the error shapes.
 std::string ErrorToJson(const ErrorInfo& error);
 std::optional<ErrorInfo> ErrorFromJson(std::string_view json);
+// A parsed error in lrod's model: `details` become moreDetails, a missing isRetriable false.
+ErrorInfo ToErrorInfo(const ServiceError& error);
 
 }  // namespace lro::server::internal

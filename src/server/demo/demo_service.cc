@@ -12,6 +12,7 @@
 #include "common/json_text.h"
 #include "lro/server/demo.h"
 #include "runtime/ids.h"
+#include "wire/service_error_parse.h"
 
 namespace lro::server {
 namespace {
@@ -167,28 +168,8 @@ std::optional<ErrorInfo> ParsePlan(const boost::json::object& body, Plan& plan) 
       return Invalid("demo.failWith must be an object with a non-empty errorCode.",
                      "demo.failWith");
     }
-    const auto& f = v->get_object();
-    ErrorInfo error;
-    error.error_code = std::string(code->get_string());
-    if (const auto* message = f.if_contains("message"); message && message->is_string()) {
-      error.message = std::string(message->get_string());
-    }
-    if (const auto* retriable = f.if_contains("isRetriable"); retriable && retriable->is_bool()) {
-      error.is_retriable = retriable->get_bool();
-    }
-    if (const auto* details = f.if_contains("moreDetails"); details && details->is_array()) {
-      for (const auto& d : details->get_array()) {
-        if (!d.is_object()) continue;
-        ErrorDetail detail;
-        if (const auto* c = d.get_object().if_contains("errorCode"); c && c->is_string()) {
-          detail.error_code = std::string(c->get_string());
-        }
-        if (const auto* m = d.get_object().if_contains("message"); m && m->is_string()) {
-          detail.message = std::string(m->get_string());
-        }
-        error.more_details.push_back(std::move(detail));
-      }
-    }
+    // errorCode is there, so the one error parser reads it (wire::ParseErrorObject).
+    ErrorInfo error = internal::ToErrorInfo(*wire::ParseErrorObject(*v));
     plan.fail = std::move(error);
   }
   return std::nullopt;

@@ -1,42 +1,20 @@
 #include "runtime/request_codec.h"
 
-#include <algorithm>
 #include <boost/json.hpp>
-#include <cctype>
 
 #include "common/json_text.h"
+#include "wire/credential_headers.h"
 
 namespace lro::server::internal {
 namespace {
 
 // Headers a re-run must not see (credentials) or has no use for (transport, idempotency).
-bool IsCredentialHeader(std::string_view name) {
-  static constexpr std::string_view kNames[] = {"authorization",
-                                                "proxy-authorization",
-                                                "cookie",
-                                                "api-key",
-                                                "x-api-key",
-                                                "host",
-                                                "content-length",
-                                                "connection",
-                                                "user-agent",
-                                                "accept",
-                                                "accept-encoding",
-                                                "keep-alive",
-                                                "idempotency-key",
-                                                "repeatability-request-id",
-                                                "repeatability-first-sent",
-                                                "operation-id",
-                                                "x-ms-client-request-id"};
-  for (auto candidate : kNames) {
-    if (candidate.size() == name.size() &&
-        std::equal(candidate.begin(), candidate.end(), name.begin(), [](char a, char b) {
-          return a == std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return true;
-    }
-  }
-  return false;
+bool IsNotReplayed(std::string_view name) {
+  return wire::IsCredentialHeader(name) ||
+         wire::EqualsAnyIgnoreCase(
+             name, {"host", "content-length", "connection", "user-agent", "accept",
+                    "accept-encoding", "keep-alive", "idempotency-key", "repeatability-request-id",
+                    "repeatability-first-sent", "operation-id", "x-ms-client-request-id"});
 }
 
 // The request a re-run replays, without credentials: {"method","path","query","body",
@@ -61,7 +39,7 @@ std::string EncodeRequest(const Request& request) {
   out += ",\"headers\":[";
   bool first = true;
   for (const auto& header : request.headers) {
-    if (IsCredentialHeader(header.name)) continue;
+    if (IsNotReplayed(header.name)) continue;
     if (!first) out += ',';
     first = false;
     out += '[';

@@ -4,19 +4,13 @@
 
 #include "common/json_text.h"
 #include "common/time_text.h"
+#include "wire/media_type.h"
 
 namespace lro::server::internal {
 
 const char* VisibleStatusName(Mode mode, OperationStatus status) {
   if (mode == Mode::kFabric && status == OperationStatus::kCanceled) return "Failed";
   return OperationStatusName(status);
-}
-
-bool IsJsonContentType(std::string_view content_type) {
-  const auto semicolon = content_type.find(';');
-  std::string_view media = content_type.substr(0, semicolon);
-  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-  return media == "application/json" || media.ends_with("+json");
 }
 
 namespace {
@@ -77,7 +71,8 @@ void RenderSnapshot(const RenderConfig& config, Snapshot& s) {
       AppendAzureError(body, *s.error);
     }
     if (s.status == OperationStatus::kSucceeded && s.has_result) {
-      if (s.result && IsJsonContentType(s.result->content_type) && IsJsonValue(s.result->body)) {
+      if (s.result && wire::IsJsonMediaType(s.result->content_type) &&
+          IsJsonValue(s.result->body)) {
         body += ",\"result\":";
         body += s.result->body;
       } else {

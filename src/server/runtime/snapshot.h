@@ -52,7 +52,4 @@ void AppendListEntry(const RenderConfig& config, std::string& out, const Operati
 // The status name a client of the mode sees (Fabric has no Canceled).
 const char* VisibleStatusName(Mode mode, OperationStatus status);
 
-// True when a content type names JSON.
-bool IsJsonContentType(std::string_view content_type);
-
 }  // namespace lro::server::internal

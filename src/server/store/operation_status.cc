@@ -1,8 +1,8 @@
-#include <algorithm>
 #include <array>
-#include <cctype>
 
 #include "lro/server/store.h"
+#include "wire/ascii.h"
+#include "wire/status_names.h"
 
 namespace lro::server {
 
@@ -14,15 +14,15 @@ bool IsTerminal(OperationStatus status) {
 const char* OperationStatusName(OperationStatus status) {
   switch (status) {
     case OperationStatus::kNotStarted:
-      return "NotStarted";
+      return wire::kStatusNotStarted;
     case OperationStatus::kRunning:
-      return "Running";
+      return wire::kStatusRunning;
     case OperationStatus::kSucceeded:
-      return "Succeeded";
+      return wire::kStatusSucceeded;
     case OperationStatus::kFailed:
-      return "Failed";
+      return wire::kStatusFailed;
     case OperationStatus::kCanceled:
-      return "Canceled";
+      return wire::kStatusCanceled;
   }
   return "Undefined";
 }
@@ -32,14 +32,7 @@ std::optional<OperationStatus> ParseOperationStatus(std::string_view name) {
                                    OperationStatus::kSucceeded, OperationStatus::kFailed,
                                    OperationStatus::kCanceled};
   for (const auto status : kAll) {
-    const std::string_view candidate = OperationStatusName(status);
-    if (candidate.size() == name.size() &&
-        std::equal(candidate.begin(), candidate.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return status;
-    }
+    if (wire::EqualsIgnoreCase(name, OperationStatusName(status))) return status;
   }
   return std::nullopt;
 }

@@ -1,0 +1,781 @@
+// The engine: one Asio io_context running libcurl's multi socket interface and one heap of
+// operation timers, on one thread.
+//
+// libcurl tells the engine which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to call
+// it back (CURLMOPT_TIMERFUNCTION); Asio waits on those sockets and that timer and hands the
+// events back to curl_multi_socket_action. Operations waiting for their next poll sit in a
+// min-heap behind a single Asio timer: they hold no curl handle and no socket. Requests beyond
+// max_requests_in_flight wait in a queue, so the sockets in use stay bounded however many
+// operations run.
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <future>
+#include <queue>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "client/engine/engine_operation.h"
+#include "client/protocol/url.h"
+#include "client/transport/curl_request.h"
+
+namespace lro::internal {
+
+namespace asio = boost::asio;
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+class EngineImpl {
+ public:
+  using Answer = std::function<void(StatusOr<HttpResponse>)>;
+
+  explicit EngineImpl(const EngineOptions& options);
+  ~EngineImpl();
+  EngineImpl(const EngineImpl&) = delete;
+  EngineImpl& operator=(const EngineImpl&) = delete;
+
+  template <typename Task>
+  void Post(Task&& task) {
+    asio::post(io_, std::forward<Task>(task));
+  }
+  void Shutdown();
+
+  // Engine thread only, below.
+  // An id for the next Send: taken first, so a caller knows it even if the answer comes at once.
+  std::uint64_t ReserveId() { return next_transfer_id_++; }
+  // Queues request `id`. `answer` runs on the engine thread, once (maybe before Send returns).
+  void Send(std::uint64_t id, HttpRequest request, Answer answer);
+  // Ends a queued or in-flight request: its answer gets kCancelled.
+  void Abort(std::uint64_t id);
+  void Schedule(std::shared_ptr<EngineOperation> operation, SteadyTime at,
+                std::uint64_t generation);
+  // Sends `operation`'s pending request as soon as a request slot is free: operations waiting
+  // for one hold a place in a queue, not a built request, a curl handle or a socket.
+  void Admit(std::shared_ptr<EngineOperation> operation);
+  // Like Admit, but ahead of the queue: for an operation whose answer has just freed a slot.
+  void Continue(std::shared_ptr<EngineOperation> operation);
+  // A slot for a poll that asks to be held (EngineOptions::max_held_polls): true when one was
+  // free and is now taken; ReleaseHeldPoll gives it back.
+  bool TakeHeldPoll() {
+    if (held_polls_ >= options_.max_held_polls) return false;
+    ++held_polls_;
+    return true;
+  }
+  void ReleaseHeldPoll() { --held_polls_; }
+  void Track(EngineOperation* operation) { running_.insert(operation); }
+  void Untrack(EngineOperation* operation) { running_.erase(operation); }
+  [[nodiscard]] bool shut_down() const { return shut_down_; }
+
+  // A consistent snapshot, taken on the loop thread (from another thread: waits for it).
+  Engine::Stats stats();
+  void set_record_lateness(bool on) {
+    std::lock_guard lock(stats_mutex_);
+    record_lateness_ = on;
+  }
+  std::vector<std::int64_t> lateness() const {
+    std::lock_guard lock(stats_mutex_);
+    return lateness_;
+  }
+
+ private:
+  // One request, from Send() to its answer; the curl request lives inside (one allocation).
+  struct Transfer {
+    Transfer(std::uint64_t transfer_id, const CurlTransportOptions& options, HttpRequest http,
+             Answer on_answer)
+        : id(transfer_id),
+          request(options, std::move(http), CancellationToken()),
+          answer(std::move(on_answer)) {}
+    std::uint64_t id;
+    CurlRequest request;
+    Answer answer;
+    CURL* easy = nullptr;
+  };
+  struct Socket {
+    explicit Socket(asio::io_context& io, curl_socket_t fd) : descriptor(io, fd) {}
+    asio::posix::stream_descriptor descriptor;
+    int want = 0;
+    bool reading = false;
+    bool writing = false;
+    bool closed = false;
+  };
+  struct Due {
+    SteadyTime at;
+    std::uint64_t generation;
+    std::shared_ptr<EngineOperation> operation;
+    bool operator>(const Due& other) const { return at > other.at; }
+  };
+
+  static int OnSocket(CURL* easy, curl_socket_t fd, int what, void* self, void* socket_data);
+  static int OnCurlTimer(CURLM* multi, long timeout_ms, void* self);
+  void Watch(const std::shared_ptr<Socket>& socket, curl_socket_t fd);
+  void Action(curl_socket_t fd, int events);
+  void CollectDone();
+  void StartQueued();
+  void Complete(std::unique_ptr<Transfer> transfer, StatusOr<HttpResponse> answer);
+  void ArmOperationTimer(SteadyTime at);
+  void RunDue();
+
+  EngineOptions options_;
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  asio::steady_timer curl_timer_;
+  SteadyTime curl_timer_at_ = SteadyTime::max();  // when the pending curl timer fires
+  asio::steady_timer operation_timer_;
+  SteadyTime operation_timer_at_ = SteadyTime::max();
+  CURLM* multi_ = nullptr;
+  std::unordered_map<curl_socket_t, std::shared_ptr<Socket>> sockets_;
+  std::deque<std::unique_ptr<Transfer>> queued_;
+  std::deque<std::shared_ptr<EngineOperation>> admitting_;
+  std::unordered_map<std::uint64_t, std::unique_ptr<Transfer>> in_flight_;
+  std::vector<CURL*> idle_handles_;
+  std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
+  std::unordered_set<EngineOperation*> running_;
+  std::uint64_t next_transfer_id_ = 1;
+  int held_polls_ = 0;
+  bool shut_down_ = false;
+
+  mutable std::mutex stats_mutex_;
+  std::uint64_t requests_ = 0;
+  bool record_lateness_ = false;
+  std::vector<std::int64_t> lateness_;
+
+  std::thread thread_;
+};
+
+EngineImpl::EngineImpl(const EngineOptions& options)
+    : options_(options),
+      work_(asio::make_work_guard(io_)),
+      curl_timer_(io_),
+      operation_timer_(io_) {
+  CurlGlobalInitOnce();
+  multi_ = curl_multi_init();
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &EngineImpl::OnSocket);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &EngineImpl::OnCurlTimer);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
+  curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS,
+                    static_cast<long>(std::max(options_.max_connections_per_host, 1)));
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
+                    static_cast<long>(std::max(options_.max_connections_per_host, 1) * 4));
+  options_.max_requests_in_flight = std::max(options_.max_requests_in_flight, 1);
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+EngineImpl::~EngineImpl() {
+  Shutdown();
+  for (auto& [id, transfer] : in_flight_) curl_multi_remove_handle(multi_, transfer->easy);
+  in_flight_.clear();
+  for (CURL* easy : idle_handles_) curl_easy_cleanup(easy);
+  sockets_.clear();
+  curl_multi_cleanup(multi_);
+}
+
+void EngineImpl::Shutdown() {
+  if (!thread_.joinable()) return;
+  Post([this] {
+    shut_down_ = true;
+    const std::vector<EngineOperation*> running(running_.begin(), running_.end());
+    for (EngineOperation* operation : running) {
+      operation->Finish(Status(StatusCode::kCancelled, "the engine was shut down"));
+    }
+    // Then the transfers: each one's answer holds its operation, which holds the engine.
+    auto in_flight = std::move(in_flight_);
+    in_flight_.clear();
+    for (auto& [id, transfer] : in_flight) {
+      curl_multi_remove_handle(multi_, transfer->easy);
+      idle_handles_.push_back(transfer->easy);
+      Complete(std::move(transfer), Status(StatusCode::kCancelled, "the engine was shut down"));
+    }
+    for (auto& transfer : queued_) {
+      if (transfer) {
+        Complete(std::move(transfer), Status(StatusCode::kCancelled, "the engine was shut down"));
+      }
+    }
+    queued_.clear();
+    admitting_.clear();
+    while (!due_.empty()) due_.pop();
+    work_.reset();
+    io_.stop();
+  });
+  if (std::this_thread::get_id() == thread_.get_id()) {
+    thread_.detach();  // destroyed from a completion: the loop ends after this handler
+    return;
+  }
+  thread_.join();
+}
+
+void EngineImpl::Send(std::uint64_t id, HttpRequest request, Answer answer) {
+  auto transfer =
+      std::make_unique<Transfer>(id, options_.transport, std::move(request), std::move(answer));
+  if (shut_down_) {
+    Complete(std::move(transfer), Status(StatusCode::kCancelled, "the engine was shut down"));
+    return;
+  }
+  queued_.push_back(std::move(transfer));
+  StartQueued();
+}
+
+void EngineImpl::Admit(std::shared_ptr<EngineOperation> operation) {
+  const auto limit = static_cast<std::size_t>(options_.max_requests_in_flight);
+  if (admitting_.empty() && in_flight_.size() + queued_.size() < limit) {
+    operation->SendPending();
+    return;
+  }
+  admitting_.push_back(std::move(operation));
+}
+
+void EngineImpl::Continue(std::shared_ptr<EngineOperation> operation) {
+  const auto limit = static_cast<std::size_t>(options_.max_requests_in_flight);
+  if (in_flight_.size() + queued_.size() < limit) {
+    operation->SendPending();
+    return;
+  }
+  admitting_.push_back(std::move(operation));
+}
+
+void EngineImpl::StartQueued() {
+  const auto limit = static_cast<std::size_t>(options_.max_requests_in_flight);
+  // Admitted operations build their requests only now that there is room for them.
+  while (!admitting_.empty() && in_flight_.size() + queued_.size() < limit) {
+    std::shared_ptr<EngineOperation> operation = std::move(admitting_.front());
+    admitting_.pop_front();
+    operation->SendPending();  // queues one request (or none, if the operation ended)
+  }
+  while (!queued_.empty() && in_flight_.size() < limit) {
+    std::unique_ptr<Transfer> transfer = std::move(queued_.front());
+    queued_.pop_front();
+    if (!transfer) continue;  // aborted while queued
+    // A reused handle keeps the options every request of this engine shares.
+    CURL* easy = nullptr;
+    bool fresh = false;
+    if (!idle_handles_.empty()) {
+      easy = idle_handles_.back();
+      idle_handles_.pop_back();
+    } else {
+      easy = curl_easy_init();
+      fresh = true;
+    }
+    if (easy == nullptr) {
+      Complete(std::move(transfer),
+               Status(StatusCode::kInternal, "libcurl could not allocate a handle"));
+      continue;
+    }
+    if (Status configured = transfer->request.Configure(easy, fresh); !configured.ok()) {
+      idle_handles_.push_back(easy);
+      Complete(std::move(transfer), std::move(configured));
+      continue;
+    }
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
+    // Over TLS, wait for an HTTP/2 connection to multiplex on rather than opening another.
+    if (transfer->request.request().url.starts_with("https:")) {
+      curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+    }
+    transfer->easy = easy;
+    const std::uint64_t id = transfer->id;
+    in_flight_.emplace(id, std::move(transfer));
+    curl_multi_add_handle(multi_, easy);
+  }
+}
+
+void EngineImpl::Abort(std::uint64_t id) {
+  if (auto it = in_flight_.find(id); it != in_flight_.end()) {
+    std::unique_ptr<Transfer> transfer = std::move(it->second);
+    in_flight_.erase(it);
+    curl_multi_remove_handle(multi_, transfer->easy);
+    idle_handles_.push_back(transfer->easy);
+    const Status cancelled = transfer->request.Cancelled();
+    Complete(std::move(transfer), cancelled);
+    StartQueued();
+    return;
+  }
+  for (auto& transfer : queued_) {
+    if (transfer && transfer->id == id) {
+      const Status cancelled = transfer->request.Cancelled();
+      Complete(std::move(transfer), cancelled);
+      return;
+    }
+  }
+}
+
+void EngineImpl::Complete(std::unique_ptr<Transfer> transfer, StatusOr<HttpResponse> answer) {
+  {
+    std::lock_guard lock(stats_mutex_);
+    ++requests_;
+  }
+  Answer callback = std::move(transfer->answer);
+  transfer.reset();
+  if (callback) callback(std::move(answer));
+}
+
+int EngineImpl::OnSocket(CURL* /*easy*/, curl_socket_t fd, int what, void* self,
+                         void* /*socket_data*/) {
+  auto* engine = static_cast<EngineImpl*>(self);
+  if (what == CURL_POLL_REMOVE) {
+    if (auto it = engine->sockets_.find(fd); it != engine->sockets_.end()) {
+      it->second->closed = true;
+      boost::system::error_code ignored;
+      it->second->descriptor.cancel(ignored);
+      it->second->descriptor.release();  // curl owns the file descriptor and closes it
+      engine->sockets_.erase(it);
+    }
+    return 0;
+  }
+  auto& socket = engine->sockets_[fd];
+  if (!socket) socket = std::make_shared<Socket>(engine->io_, fd);
+  socket->want = what;
+  engine->Watch(socket, fd);
+  return 0;
+}
+
+void EngineImpl::Watch(const std::shared_ptr<Socket>& socket, curl_socket_t fd) {
+  if ((socket->want & CURL_POLL_IN) != 0 && !socket->reading) {
+    socket->reading = true;
+    socket->descriptor.async_wait(asio::posix::stream_descriptor::wait_read,
+                                  [this, socket, fd](const boost::system::error_code& ec) {
+                                    socket->reading = false;
+                                    if (ec || socket->closed) return;
+                                    Action(fd, CURL_CSELECT_IN);
+                                    if (!socket->closed) Watch(socket, fd);
+                                  });
+  }
+  if ((socket->want & CURL_POLL_OUT) != 0 && !socket->writing) {
+    socket->writing = true;
+    socket->descriptor.async_wait(asio::posix::stream_descriptor::wait_write,
+                                  [this, socket, fd](const boost::system::error_code& ec) {
+                                    socket->writing = false;
+                                    if (ec || socket->closed) return;
+                                    Action(fd, CURL_CSELECT_OUT);
+                                    if (!socket->closed) Watch(socket, fd);
+                                  });
+  }
+}
+
+int EngineImpl::OnCurlTimer(CURLM* /*multi*/, long timeout_ms, void* self) {
+  // Calling libcurl back earlier than it asked is harmless (it re-arms), so a pending timer
+  // that fires no later than asked is kept: re-arming costs a timerfd syscall.
+  auto* engine = static_cast<EngineImpl*>(self);
+  if (timeout_ms < 0) return 0;
+  if (timeout_ms == 0) {
+    // "Now": a post costs no timer syscall, and libcurl asks for this after most transfers.
+    // (Called from within libcurl, so the action must not run inside this callback.)
+    asio::post(engine->io_, [engine] { engine->Action(CURL_SOCKET_TIMEOUT, 0); });
+    return 0;
+  }
+  const SteadyTime at = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  if (engine->curl_timer_at_ <= at) return 0;
+  engine->curl_timer_at_ = at;
+  engine->curl_timer_.expires_at(at);
+  engine->curl_timer_.async_wait([engine](const boost::system::error_code& ec) {
+    if (ec) return;  // re-armed earlier, or shut down
+    engine->curl_timer_at_ = SteadyTime::max();
+    engine->Action(CURL_SOCKET_TIMEOUT, 0);
+  });
+  return 0;
+}
+
+void EngineImpl::Action(curl_socket_t fd, int events) {
+  int running = 0;
+  curl_multi_socket_action(multi_, fd, events, &running);
+  CollectDone();
+}
+
+void EngineImpl::CollectDone() {
+  std::vector<std::pair<Transfer*, CURLcode>> done;
+  int left = 0;
+  while (CURLMsg* message = curl_multi_info_read(multi_, &left)) {
+    if (message->msg != CURLMSG_DONE) continue;
+    char* pointer = nullptr;
+    curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &pointer);
+    done.emplace_back(reinterpret_cast<Transfer*>(pointer), message->data.result);
+  }
+  for (auto [raw, code] : done) {
+    auto it = in_flight_.find(raw->id);
+    if (it == in_flight_.end()) continue;
+    std::unique_ptr<Transfer> transfer = std::move(it->second);
+    in_flight_.erase(it);
+    curl_multi_remove_handle(multi_, transfer->easy);
+    StatusOr<HttpResponse> answer = transfer->request.Finish(transfer->easy, code);
+    idle_handles_.push_back(transfer->easy);
+    Complete(std::move(transfer), std::move(answer));
+  }
+  StartQueued();
+  // Polls that fell due while the loop was busy with sockets go now: the timer's own handler
+  // would run only after every other ready handler of this turn.
+  if (!due_.empty() && due_.top().at <= std::chrono::steady_clock::now()) RunDue();
+}
+
+void EngineImpl::Schedule(std::shared_ptr<EngineOperation> operation, SteadyTime at,
+                          std::uint64_t generation) {
+  due_.push(Due{at, generation, std::move(operation)});
+  if (at < operation_timer_at_) ArmOperationTimer(at);
+}
+
+void EngineImpl::ArmOperationTimer(SteadyTime at) {
+  operation_timer_at_ = at;
+  operation_timer_.expires_at(at);
+  operation_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;  // re-armed for an earlier time, or shut down
+    operation_timer_at_ = SteadyTime::max();
+    RunDue();
+  });
+}
+
+void EngineImpl::RunDue() {
+  const SteadyTime now = std::chrono::steady_clock::now();
+  bool record = false;
+  {
+    std::lock_guard lock(stats_mutex_);
+    record = record_lateness_;
+  }
+  while (!due_.empty() && due_.top().at <= now) {
+    Due due = due_.top();
+    due_.pop();
+    if (record) {
+      std::lock_guard lock(stats_mutex_);
+      lateness_.push_back(
+          std::chrono::duration_cast<std::chrono::microseconds>(now - due.at).count());
+    }
+    due.operation->OnTimer(due.generation);
+  }
+  // (A timer still armed for an earlier time fires at once and re-arms: no syscall here.)
+  if (!due_.empty() && due_.top().at < operation_timer_at_) ArmOperationTimer(due_.top().at);
+}
+
+Engine::Stats EngineImpl::stats() {
+  // The loop's containers are its own: read them on its thread, never under a lock the hot
+  // path would pay for.
+  auto snapshot = [this] {
+    Engine::Stats stats;
+    {
+      std::lock_guard lock(stats_mutex_);
+      stats.requests = requests_;
+    }
+    stats.operations_running = running_.size();
+    stats.requests_in_flight = static_cast<int>(in_flight_.size());
+    stats.requests_queued = static_cast<int>(queued_.size() + admitting_.size());
+    return stats;
+  };
+  if (std::this_thread::get_id() == thread_.get_id()) return snapshot();
+  std::promise<Engine::Stats> taken;
+  std::future<Engine::Stats> stats = taken.get_future();
+  Post([&] { taken.set_value(snapshot()); });
+  return stats.get();
+}
+
+std::shared_ptr<EngineImpl> MakeEngineImpl(const EngineOptions& options) {
+  return std::make_shared<EngineImpl>(options);
+}
+void ShutdownEngine(EngineImpl& engine) { engine.Shutdown(); }
+Engine::Stats StatsOf(EngineImpl& engine) { return engine.stats(); }
+void SetRecordLateness(EngineImpl& engine, bool on) { engine.set_record_lateness(on); }
+std::vector<std::int64_t> LatenessOf(const EngineImpl& engine) { return engine.lateness(); }
+
+// ---- EngineOperation ----
+
+EngineOperation::EngineOperation(std::shared_ptr<EngineImpl> engine,
+                                 std::shared_ptr<const ClientContext> context, LroMachine machine,
+                                 Completion done, ProgressCallback progress)
+    : engine_(std::move(engine)),
+      context_(std::move(context)),
+      done_(std::move(done)),
+      progress_(std::move(progress)),
+      future_(promise_.get_future().share()),
+      machine_(std::move(machine)) {}
+
+void EngineOperation::Begin() {
+  engine_->Post([self = shared_from_this()] {
+    if (self->engine_->shut_down()) {
+      self->Finish(Status(StatusCode::kCancelled, "the engine was shut down"));
+      return;
+    }
+    self->engine_->Track(self.get());
+    self->Kick();
+  });
+}
+
+bool EngineOperation::IsDone() const {
+  std::lock_guard lock(mutex_);
+  return machine_.done();
+}
+
+OperationState EngineOperation::State() const {
+  std::lock_guard lock(mutex_);
+  return machine_.state();
+}
+
+StatusOr<std::string> EngineOperation::ResumeToken() const {
+  std::lock_guard lock(mutex_);
+  return machine_.ResumeToken();
+}
+
+std::string EngineOperation::OperationId() const {
+  std::lock_guard lock(mutex_);
+  return machine_.operation_id();
+}
+
+std::string EngineOperation::MonitorUrl() const {
+  std::lock_guard lock(mutex_);
+  return machine_.monitor_url();
+}
+
+std::string EngineOperation::PollingModeName() const {
+  std::lock_guard lock(mutex_);
+  return machine_.mode() == Mode::kUnknown ? std::string() : ModeName(machine_.mode());
+}
+
+void EngineOperation::AddProgress(ProgressCallback callback) {
+  if (!callback) return;
+  engine_->Post([self = shared_from_this(), callback = std::move(callback)]() mutable {
+    if (!self->progress_) {
+      self->progress_ = std::move(callback);
+      return;
+    }
+    self->progress_ = [first = std::move(self->progress_),
+                       next = std::move(callback)](const OperationState& state) {
+      first(state);
+      next(state);
+    };
+  });
+}
+
+void EngineOperation::Then(Completion continuation) {
+  if (!continuation) return;
+  // Already over (also when the engine is gone): at once, here.
+  if (future_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    continuation(future_.get());
+    return;
+  }
+  engine_->Post([self = shared_from_this(), continuation = std::move(continuation)]() mutable {
+    if (self->finished_) {
+      continuation(self->future_.get());
+      return;
+    }
+    if (!self->done_) {
+      self->done_ = std::move(continuation);
+      return;
+    }
+    self->done_ = [first = std::move(self->done_),
+                   next = std::move(continuation)](StatusOr<Result> outcome) {
+      first(outcome);
+      next(std::move(outcome));
+    };
+  });
+}
+
+void EngineOperation::Stop() {
+  engine_->Post([self = shared_from_this()] {
+    if (self->finished_) return;
+    if (self->transfer_ != 0) self->engine_->Abort(self->transfer_);
+    self->Finish(Status(StatusCode::kStopped, "polling was stopped"));
+  });
+}
+
+void EngineOperation::Cancel(std::function<void(Status)> done) {
+  engine_->Post([self = shared_from_this(), done = std::move(done)]() mutable {
+    bool starting = false;
+    {
+      std::lock_guard lock(self->mutex_);
+      starting = !self->machine_.done() && self->machine_.phase() == Phase::kInitial;
+    }
+    if (starting && !self->finished_) {
+      // No monitor to cancel yet: cancel as soon as the start is answered.
+      self->deferred_cancel_ = std::move(done);
+      self->cancel_deferred_ = true;
+      return;
+    }
+    self->SendCancel(std::move(done));
+  });
+}
+
+void EngineOperation::SendCancel(std::function<void(Status)> done) {
+  auto reply = [&done](Status status) {
+    if (done) done(std::move(status));
+  };
+  StatusOr<Outgoing> outgoing = Status();
+  {
+    std::lock_guard lock(mutex_);
+    if (machine_.done() || finished_) {
+      reply(Status());
+      return;
+    }
+    outgoing = machine_.CancelRequest();
+  }
+  if (!outgoing.ok()) {
+    reply(outgoing.status());
+    return;
+  }
+  HttpRequest request = std::move(outgoing->request);
+  if (Status added =
+          AddCredentials(context_->credentials, outgoing->may_carry_credentials, request);
+      !added.ok()) {
+    reply(std::move(added));
+    return;
+  }
+  Dispatch(engine_->ReserveId(), std::move(request),
+           [self = shared_from_this(), done = std::move(done)](StatusOr<HttpResponse> answer) {
+             Status status = answer.status();
+             if (answer.ok()) {
+               std::lock_guard lock(self->mutex_);
+               status = self->machine_.OnCancelResponse(
+                   *answer,
+                   Instant{self->context_->clock->Now(), self->context_->clock->WallNow()});
+             }
+             if (done) done(status);
+             if (self->transfer_ == 0 && !self->finished_) {
+               ++self->generation_;
+               self->Kick();
+             }
+           });
+}
+
+void EngineOperation::OnTimer(std::uint64_t generation) {
+  if (generation != generation_ || finished_ || transfer_ != 0) return;
+  engine_->Admit(shared_from_this());
+}
+
+void EngineOperation::Kick(KickReason reason) {
+  if (finished_) return;
+  MonotonicTime next;
+  bool now_due = false;
+  std::optional<StatusOr<Result>> outcome;
+  {
+    std::lock_guard lock(mutex_);
+    if (machine_.done()) {
+      outcome = machine_.outcome();
+    } else {
+      next = machine_.next_at();
+      now_due = machine_.immediate() || next <= context_->clock->Now();
+    }
+  }
+  if (outcome) {
+    Finish(std::move(*outcome));  // outside the lock: the completion may read the state
+    return;
+  }
+  if (now_due) {
+    // An answer that calls for the next request at once has just freed this operation's slot:
+    // it keeps the slot, up to kRequestsInARow times, so that it finishes (while its state is
+    // still in the cache) rather than queuing again behind every waiting operation.
+    if (reason == KickReason::kAnswered && ++requests_in_a_row_ < kRequestsInARow) {
+      engine_->Continue(shared_from_this());
+    } else {
+      requests_in_a_row_ = 0;
+      engine_->Admit(shared_from_this());
+    }
+    return;
+  }
+  requests_in_a_row_ = 0;
+  ++generation_;
+  const auto delay = next - context_->clock->Now();
+  engine_->Schedule(shared_from_this(), std::chrono::steady_clock::now() + delay, generation_);
+}
+
+void EngineOperation::SendPending() {
+  if (finished_ || transfer_ != 0) return;  // ended, or already sent, while waiting for a slot
+  Outgoing outgoing;
+  const bool may_wait = engine_->TakeHeldPoll();
+  {
+    std::lock_guard lock(mutex_);
+    outgoing = may_wait ? machine_.PendingRequestThatMayWait() : machine_.PendingRequest();
+  }
+  holds_held_poll_ = outgoing.asks_to_wait;
+  if (may_wait && !holds_held_poll_) engine_->ReleaseHeldPoll();
+  if (Status added =
+          AddCredentials(context_->credentials, outgoing.may_carry_credentials, outgoing.request);
+      !added.ok()) {
+    OnAnswer(std::move(added));
+    return;
+  }
+  context_->logger.LogLazily(LogLevel::kDebug, [&] {
+    return std::string(PurposeName(outgoing.purpose)) + ": " + outgoing.request.method + " " +
+           RedactUrl(outgoing.request.url);
+  });
+  const std::uint64_t id = engine_->ReserveId();
+  transfer_ = id;
+  // Captures no more than fits in std::function's inline storage: no allocation per request.
+  // (Each transfer answers exactly once, and transfer_ names the one in flight.)
+  Dispatch(id, std::move(outgoing.request),
+           [self = shared_from_this()](StatusOr<HttpResponse> answer) {
+             self->OnAnswer(std::move(answer));
+           });
+}
+
+void EngineOperation::Dispatch(std::uint64_t id, HttpRequest request,
+                               std::function<void(StatusOr<HttpResponse>)> answer) {
+  if (context_->async_transport) {
+    // The caller's asynchronous transport answers on any thread: back to the loop with it.
+    context_->async_transport->SendAsync(
+        std::move(request),
+        [engine = engine_, answer = std::move(answer)](StatusOr<HttpResponse> response) mutable {
+          engine->Post([answer = std::move(answer), response = std::move(response)]() mutable {
+            answer(std::move(response));
+          });
+        });
+    return;
+  }
+  if (context_->custom_transport) {
+    // A transport of the caller's (a scripted one in tests): called here, answered on the next
+    // turn of the loop so that a chain of instant answers never deepens the stack.
+    StatusOr<HttpResponse> response = context_->transport->Send(request, CancellationToken());
+    engine_->Post([answer = std::move(answer), response = std::move(response)]() mutable {
+      answer(std::move(response));
+    });
+    return;
+  }
+  engine_->Send(id, std::move(request), std::move(answer));
+}
+
+void EngineOperation::OnAnswer(StatusOr<HttpResponse> answer) {
+  transfer_ = 0;  // (a stopped operation's abort lands here too, as kCancelled)
+  if (std::exchange(holds_held_poll_, false)) engine_->ReleaseHeldPoll();
+  if (finished_) return;
+  if (!answer.ok() && answer.status().code() == StatusCode::kCancelled) return;
+  std::optional<OperationState> changed;  // only computed for a progress callback
+  {
+    std::lock_guard lock(mutex_);
+    std::optional<OperationState> before;
+    if (progress_) before = machine_.state();
+    if (!machine_.done()) {
+      const Instant now{context_->clock->Now(), context_->clock->WallNow()};
+      if (answer.ok()) {
+        machine_.OnResponse(*answer, now);
+      } else {
+        machine_.OnTransportError(answer.status(), now);
+      }
+    }
+    if (before && !(*before == machine_.state())) changed = machine_.state();
+  }
+  if (changed) progress_(*changed);
+  if (cancel_deferred_) {
+    bool started = false;
+    {
+      std::lock_guard lock(mutex_);
+      started = machine_.phase() != Phase::kInitial;
+    }
+    if (started) {
+      cancel_deferred_ = false;
+      SendCancel(std::move(deferred_cancel_));
+    }
+  }
+  Kick(KickReason::kAnswered);
+}
+
+void EngineOperation::Finish(StatusOr<Result> outcome) {
+  if (finished_) return;
+  finished_ = true;
+  ++generation_;
+  engine_->Untrack(this);
+  if (cancel_deferred_) {
+    // The operation ended before its start was answered: there is nothing left to cancel.
+    cancel_deferred_ = false;
+    if (deferred_cancel_) deferred_cancel_(Status());
+  }
+  promise_.set_value(outcome);
+  if (done_) done_(std::move(outcome));
+}
+
+}  // namespace lro::internal

@@ -1,0 +1,264 @@
+#include "client/transport/curl_request.h"
+
+#include <algorithm>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "wire/ascii.h"
+
+namespace lro::internal {
+namespace {
+
+// Room reserved for a response's headers up front, so that a usual response grows no vector.
+constexpr std::size_t kUsualHeaderCount = 12;
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' ||
+                           text.back() == '\n')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+// "host:port" of `url` for error messages: never the user info, path or query, which may
+// carry secrets. "server" when the URL does not parse.
+std::string HostAndPort(const std::string& url) {
+  std::string out = "server";
+  CURLU* parsed = curl_url();
+  if (parsed == nullptr) return out;
+  if (curl_url_set(parsed, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
+    char* host = nullptr;
+    char* port = nullptr;
+    if (curl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != nullptr) {
+      out = host;
+      if (curl_url_get(parsed, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+          port != nullptr) {
+        out += ':';
+        out += port;
+      }
+    }
+    curl_free(host);
+    curl_free(port);
+  }
+  curl_url_cleanup(parsed);
+  return out;
+}
+
+}  // namespace
+
+// CURLOPT_HEADERFUNCTION: one header line at a time. A status line starts a new header
+// block (after a 1xx or any interim response), so only the final response's headers stay.
+std::size_t CurlRequest::Capture::OnHeaderLine(char* data, std::size_t size, std::size_t count,
+                                               void* user) {
+  auto* capture = static_cast<Capture*>(user);
+  const std::size_t bytes = size * count;
+  std::string_view line(data, bytes);
+  if (line.starts_with("HTTP/")) {
+    capture->response.headers.clear();
+    capture->response.headers.reserve(kUsualHeaderCount);
+    return bytes;
+  }
+  std::string_view trimmed = Trim(line);
+  if (trimmed.empty()) return bytes;
+  Headers& headers = capture->response.headers;
+  if ((line.front() == ' ' || line.front() == '\t') && !headers.empty()) {
+    // An obsolete folded continuation of the previous header's value.
+    headers.back().value += ' ';
+    headers.back().value += trimmed;
+    return bytes;
+  }
+  const std::size_t colon = trimmed.find(':');
+  if (colon == std::string_view::npos || colon == 0) return bytes;  // not a header: ignore
+  headers.push_back(
+      {std::string(Trim(trimmed.substr(0, colon))), std::string(Trim(trimmed.substr(colon + 1)))});
+  return bytes;
+}
+
+// CURLOPT_WRITEFUNCTION: the body, capped at max_body_bytes.
+std::size_t CurlRequest::Capture::OnBodyBytes(char* data, std::size_t size, std::size_t count,
+                                              void* user) {
+  auto* capture = static_cast<Capture*>(user);
+  const std::size_t bytes = size * count;
+  if (bytes > capture->max_body_bytes - capture->response.body.size()) {
+    capture->body_too_large = true;
+    return 0;  // makes curl stop with CURLE_WRITE_ERROR
+  }
+  capture->response.body.append(data, bytes);
+  return bytes;
+}
+
+// CURLOPT_XFERINFOFUNCTION: ends a transfer whose token fired.
+int CurlRequest::Capture::OnProgress(void* user, curl_off_t /*dltotal*/, curl_off_t /*dlnow*/,
+                                     curl_off_t /*ultotal*/, curl_off_t /*ulnow*/) {
+  const auto* capture = static_cast<const Capture*>(user);
+  return capture->cancel->cancelled() ? 1 : 0;
+}
+
+void CurlGlobalInitOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+CurlRequest::CurlRequest(const CurlTransportOptions& options, HttpRequest request,
+                         CancellationToken cancel)
+    : options_(options), request_(std::move(request)), cancel_(std::move(cancel)) {
+  capture_.cancel = &cancel_;
+  capture_.max_body_bytes =
+      options_.max_body_bytes > 0 ? options_.max_body_bytes : static_cast<std::size_t>(-1);
+}
+
+CurlRequest::~CurlRequest() {
+  if (headers_ != nullptr) curl_slist_free_all(headers_);
+}
+
+Status CurlRequest::Cancelled() const {
+  return {StatusCode::kCancelled,
+          request_.method + " to " + HostAndPort(request_.url) + " cancelled"};
+}
+
+Status CurlRequest::Configure(CURL* easy, bool fresh) {
+  for (const Header& header : request_.headers) {
+    if (header.name.empty() || header.name.find_first_of(":\r\n") != std::string::npos ||
+        header.value.find_first_of("\r\n") != std::string::npos) {
+      return Status(StatusCode::kInvalidArgument,
+                    "malformed header name or value in request to " + HostAndPort(request_.url));
+    }
+  }
+  const std::string& method = request_.method;
+  const bool has_body =
+      !request_.body.empty() || method == "POST" || method == "PUT" || method == "PATCH";
+  // The request's headers in curl's form. With a body, curl's own defaults are turned off
+  // unless the caller set them: no form-encoded Content-Type, no `Expect: 100-continue`.
+  bool has_content_type = false;
+  bool has_expect = false;
+  for (const Header& header : request_.headers) {
+    has_content_type = has_content_type || wire::EqualsIgnoreCase(header.name, "Content-Type");
+    has_expect = has_expect || wire::EqualsIgnoreCase(header.name, "Expect");
+    // "Name;" is curl's way to send a header with an empty value.
+    const std::string line =
+        header.value.empty() ? header.name + ";" : header.name + ": " + header.value;
+    headers_ = curl_slist_append(headers_, line.c_str());
+    if (headers_ == nullptr) return Status(StatusCode::kInternal, "out of memory");
+  }
+  if (has_body && !has_content_type) headers_ = curl_slist_append(headers_, "Content-Type:");
+  if (has_body && !has_expect) headers_ = curl_slist_append(headers_, "Expect:");
+  if (has_body && headers_ == nullptr) return Status(StatusCode::kInternal, "out of memory");
+
+  if (fresh) {
+    // What every request of these options shares.
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION,
+                     options_.http2 ? static_cast<long>(CURL_HTTP_VERSION_2TLS)
+                                    : static_cast<long>(CURL_HTTP_VERSION_1_1));
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(options_.connect_timeout.count()));
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
+    if (!options_.user_agent.empty()) {
+      curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    }
+    if (!options_.ca_file.empty()) {
+      curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
+    }
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Capture::OnHeaderLine);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Capture::OnBodyBytes);
+    curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &Capture::OnProgress);
+    if (options_.max_body_bytes > 0) {
+      // Fails early when Content-Length announces too much; OnBodyBytes catches the rest.
+      curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
+                       static_cast<curl_off_t>(options_.max_body_bytes));
+    }
+  }
+  if (curl_easy_setopt(easy, CURLOPT_URL, request_.url.c_str()) != CURLE_OK) {
+    return {StatusCode::kInvalidArgument, "malformed URL"};
+  }
+  // The method: every option that selects one is set, so none lingers from a previous request.
+  curl_easy_setopt(easy, CURLOPT_NOBODY, method == "HEAD" ? 1L : 0L);
+  if (method == "HEAD") {
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
+  } else if (has_body) {
+    // POSTFIELDS does not copy: request_.body outlives the transfer.
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request_.body.size()));
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request_.body.data());
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method == "POST" ? nullptr : method.c_str());
+  } else {
+    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method == "GET" ? nullptr : method.c_str());
+  }
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers_);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &capture_);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &capture_);
+  curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &capture_);
+  // The progress callback only watches the token: none to watch, no callback (it runs often).
+  curl_easy_setopt(easy, CURLOPT_NOPROGRESS, cancel_.can_be_cancelled() ? 0L : 1L);
+  return {};
+}
+
+StatusOr<HttpResponse> CurlRequest::Finish(CURL* easy, CURLcode code) {
+  // Nothing of this object may stay pointed to by a pooled handle.
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(nullptr));
+  if (code == CURLE_ABORTED_BY_CALLBACK || cancel_.cancelled()) return Cancelled();
+  if (capture_.body_too_large || code == CURLE_FILESIZE_EXCEEDED) {
+    return Status(StatusCode::kProtocolError,
+                  "response body exceeds " + std::to_string(options_.max_body_bytes) + " bytes");
+  }
+  if (code != CURLE_OK) {
+    const std::string host = HostAndPort(request_.url);
+    // One line naming the cause and the host; never a header value, user info, path or query.
+    const std::string cause = curl_easy_strerror(code);
+    switch (code) {
+      case CURLE_COULDNT_RESOLVE_HOST:
+        return Status(StatusCode::kUnavailable, "resolve host of " + host + " failed: " + cause);
+      case CURLE_COULDNT_RESOLVE_PROXY:
+        return Status(StatusCode::kUnavailable, "resolve proxy for " + host + " failed: " + cause);
+      case CURLE_COULDNT_CONNECT:
+        return Status(StatusCode::kUnavailable, "connect to " + host + " failed: " + cause);
+      case CURLE_OPERATION_TIMEDOUT: {
+        // A reused connection has no connect time either: only a request never sent (no
+        // bytes of it written) means the connect is what timed out.
+        curl_off_t connect_us = 0;
+        long request_bytes = 0;
+        curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect_us);
+        curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_bytes);
+        if (connect_us == 0 && request_bytes == 0) {
+          return Status(StatusCode::kUnavailable,
+                        "connect to " + host + " failed: timed out after " +
+                            std::to_string(options_.connect_timeout.count()) + " ms");
+        }
+        return Status(StatusCode::kUnavailable,
+                      request_.method + " to " + host + " failed: timed out after " +
+                          std::to_string(options_.request_timeout.count()) + " ms");
+      }
+      case CURLE_URL_MALFORMAT:
+      case CURLE_UNSUPPORTED_PROTOCOL:
+        return Status(StatusCode::kInvalidArgument, request_.method + " to " + host + ": " + cause);
+      case CURLE_WEIRD_SERVER_REPLY:
+      case CURLE_BAD_CONTENT_ENCODING:
+      case CURLE_RANGE_ERROR:
+        return Status(StatusCode::kProtocolError, "malformed response from " + host + ": " + cause);
+      case CURLE_OUT_OF_MEMORY:
+      case CURLE_FAILED_INIT:
+        return Status(StatusCode::kInternal, request_.method + " to " + host + " failed: " + cause);
+      default:
+        // Resets, empty replies, truncated bodies, TLS failures, HTTP/2 stream errors, proxy
+        // failures: the request did not complete; another attempt may.
+        return Status(StatusCode::kUnavailable,
+                      request_.method + " to " + host + " failed: " + cause);
+    }
+  }
+  long status = 0;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  if (status < 100 || status > 999) {
+    return Status(StatusCode::kProtocolError,
+                  "malformed response from " + HostAndPort(request_.url) + ": no status code");
+  }
+  capture_.response.status = static_cast<int>(status);
+  return std::move(capture_.response);
+}
+
+}  // namespace lro::internal
