@@ -72,7 +72,7 @@ struct LiveOp {
   std::shared_ptr<Work> continuation;
   TimerQueue::Id continuation_timer = 0;
   TimerQueue::Id progress_timer = 0;
-  std::chrono::steady_clock::time_point progress_written_at{};
+  MonotonicTime progress_written_at{};
 };
 
 // The error of an operation canceled at its caller's request.

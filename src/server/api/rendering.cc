@@ -1,4 +1,4 @@
-#include "runtime/snapshot.h"
+#include "api/rendering.h"
 
 #include "common/json_text.h"
 #include "common/time_text.h"
