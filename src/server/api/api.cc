@@ -393,8 +393,8 @@ ApiResponse Api::Events(const std::string& principal, std::string request_id) {
                          std::move(request_id));
   }
   auto stream = std::make_shared<EventStream>();
-  // Each event is one operation's state in the list endpoint's words: {id, type, status,
-  // percentComplete, createdTimeUtc, lastUpdatedTimeUtc, error?}.
+  // Each event is one operation's state in the list endpoint's words: {id, type, displayName?,
+  // status, percentComplete, createdTimeUtc, lastUpdatedTimeUtc, error?}.
   const Mode mode = config_.mode;
   const StateWatchers::Id id = config_.watchers->Subscribe(
       principal,
@@ -407,6 +407,10 @@ ApiResponse Api::Events(const std::string& principal, std::string request_id) {
         AppendJsonString(event, snapshot->id);
         event += ",\"type\":";
         AppendJsonString(event, snapshot->type);
+        if (!snapshot->display_name.empty()) {
+          event += ",\"displayName\":";
+          AppendJsonString(event, snapshot->display_name);
+        }
         event += ",\"status\":";
         AppendJsonString(event, VisibleStatusName(mode, snapshot->status));
         event += ",\"percentComplete\":";
@@ -590,6 +594,13 @@ ApiResponse Api::ListOperations(std::string_view query, const std::string& princ
   }
   const auto type = parsed.QueryParam("type");
   if (type) list.type = *type;
+  const auto order = parsed.QueryParam("order");
+  if (order && !order->empty()) {
+    if (*order != "asc" && *order != "desc") {
+      return bad("order must be asc (oldest first, the default) or desc (newest first).");
+    }
+    list.newest_first = *order == "desc";
+  }
   const auto top = parsed.QueryParam("top");
   if (top) {
     int value = 0;
@@ -634,6 +645,7 @@ ApiResponse Api::ListOperations(std::string_view query, const std::string& princ
     std::string uri = render_.public_url + "/v1/operations?";
     if (list.status) uri += "status=" + PercentEncode(OperationStatusName(*list.status)) + "&";
     if (!list.type.empty()) uri += "type=" + PercentEncode(list.type) + "&";
+    if (list.newest_first) uri += "order=desc&";
     uri += "top=" + std::to_string(list.limit) + "&continuationToken=" + PercentEncode(next);
     if (config_.mode == Mode::kFabric) {
       body += ",\"continuationToken\":";
@@ -777,7 +789,7 @@ Api::Result Api::RunRoute(ApiRequest& request, std::string_view path, std::strin
       client_id && client_id->size() <= 256 && IsPrintable(*client_id)) {
     client_request_id = std::string(*client_id);
   }
-  runtime_.Create(route, handler_request, reply->work(), std::move(key),
+  runtime_.Create(route, handler_request, reply->work(), reply->display_name(), std::move(key),
                   [this, pending, &route, key_kind, request_id,
                    client_request_id = std::move(client_request_id)](CreateOutcome outcome) {
                     ApiResponse response = RenderCreate(outcome, route, key_kind, request_id);

@@ -110,6 +110,10 @@ void AppendListEntry(const RenderConfig& config, std::string& out, const Operati
   out += r.id;
   out += "\",\"type\":";
   AppendJsonString(out, r.type);
+  if (!r.display_name.empty()) {
+    out += ",\"displayName\":";
+    AppendJsonString(out, r.display_name);
+  }
   out += ",\"status\":\"";
   out += VisibleStatusName(config.mode, r.status);
   out += fabric ? "\",\"createdTimeUtc\":\"" : "\",\"createdDateTime\":\"";

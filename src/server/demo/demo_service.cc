@@ -301,7 +301,8 @@ Reply CreateItem(const Request& request, const std::shared_ptr<ItemStore>& items
   run->principal = request.principal;
   run->item = std::move(item);
   run->plan = std::move(plan);
-  return Reply::Start(Step(std::move(run), 0));
+  std::string display_name = run->item.display_name;
+  return Reply::Start(Step(std::move(run), 0), std::move(display_name));
 }
 
 }  // namespace

@@ -74,6 +74,7 @@ void Runtime::Adopt(const OperationRecord& record, std::size_t& rerun, std::size
   op->id = record.id;
   op->principal = record.principal;
   op->type = record.type;
+  op->display_name = record.display_name;
   op->created_ms = record.created_ms;
   op->status = record.status;
   op->percent = record.percent_complete;

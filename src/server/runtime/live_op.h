@@ -26,6 +26,7 @@ struct LiveOp {
   std::string id;
   std::string principal;
   std::string type;
+  std::string display_name;
   Route* route = nullptr;  // null for operations read back from the store
   std::int64_t created_ms = 0;
   std::string request;  // for re-runs (empty = cannot be re-run); moved into the insert

@@ -140,8 +140,8 @@ void Runtime::Stop() {
 
 // ---- creation ---------------------------------------------------------------------------
 
-void Runtime::Create(Route& route, const Request& request, Work work, std::optional<KeySpec> key,
-                     CreateCallback done) {
+void Runtime::Create(Route& route, const Request& request, Work work, std::string display_name,
+                     std::optional<KeySpec> key, CreateCallback done) {
   if (stopping()) {
     done(CreateOutcome{CreateKind::kUnavailable, nullptr, false, "the server is shutting down"});
     return;
@@ -179,6 +179,7 @@ void Runtime::Create(Route& route, const Request& request, Work work, std::optio
   op->id = NewOperationId();
   op->principal = request.principal;
   op->type = route.options.operation_type;
+  op->display_name = std::move(display_name);
   op->route = &route;
   op->created_ms = NowMs();
   op->updated_ms = op->created_ms;
@@ -285,6 +286,7 @@ std::optional<StoreWrite> Runtime::PrepareWrite(const std::shared_ptr<LiveOp>& o
   if (!op->insert_prepared) {
     r.principal = op->principal;
     r.type = op->type;
+    r.display_name = op->display_name;
     r.created_ms = op->created_ms;
     r.request = std::move(op->request);  // only the insert stores it; nothing reads it after
     write.key = op->key;
@@ -294,6 +296,7 @@ std::optional<StoreWrite> Runtime::PrepareWrite(const std::shared_ptr<LiveOp>& o
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->id = op->id;
   snapshot->type = op->type;
+  snapshot->display_name = op->display_name;
   snapshot->status = op->status;
   snapshot->percent_complete = op->percent;
   snapshot->created_ms = op->created_ms;
@@ -538,6 +541,7 @@ std::shared_ptr<Snapshot> Runtime::SnapshotFromRecord(const OperationRecord& rec
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->id = record.id;
   snapshot->type = record.type;
+  snapshot->display_name = record.display_name;
   snapshot->status = record.status;
   snapshot->percent_complete = record.percent_complete;
   snapshot->created_ms = record.created_ms;

@@ -107,8 +107,9 @@ class Runtime {
 
   // Creates an operation for `route` running `work`. `done` is called exactly once, from any
   // thread: after the operation's record committed (kAccepted / kFinished), or with why not.
-  void Create(Route& route, const Request& request, Work work, std::optional<KeySpec> key,
-              CreateCallback done);
+  // `display_name` is stored with it (Reply::display_name).
+  void Create(Route& route, const Request& request, Work work, std::string display_name,
+              std::optional<KeySpec> key, CreateCallback done);
 
   // The committed state of `id` if `principal` created it and it has not expired; null
   // otherwise (unknown, someone else's and expired look the same). With `with_result` the

@@ -21,6 +21,7 @@ struct ResultData {
 struct Snapshot {
   std::string id;
   std::string type;
+  std::string display_name;
   OperationStatus status = OperationStatus::kNotStarted;
   std::optional<int> percent_complete;
   std::int64_t created_ms = 0;
