@@ -101,6 +101,15 @@ void AddCommonOptions(CLI::App& command, CommonOptions& common) {
       ->type_name("SECONDS")
       ->group(kPolling);
   command
+      .add_option("--prefer-wait", common.prefer_wait_seconds,
+                  "Ask a server that supports it (lrod) to hold each poll until the state "
+                  "changes, up to SECONDS (`Prefer: wait`); other servers are polled as usual. "
+                  "0 = never ask")
+      ->check(CLI::Range(0, 3600).description(""))
+      ->type_name("SECONDS")
+      ->default_str("30")
+      ->group(kPolling);
+  command
       .add_option("--mode", common.mode,
                   "Polling convention: auto (default: detect it from the first answer), "
                   "operation-location, azure-async-operation, fabric, location, body, google")

@@ -16,6 +16,7 @@ enum class Command { kStart, kWait, kStatus, kResult, kCancel };
 struct CommonOptions {
   std::optional<double> timeout_seconds;   // local deadline for the whole command
   std::optional<double> interval_seconds;  // poll interval when the server gives no hint
+  int prefer_wait_seconds = 30;            // Prefer: wait=N on polls (0 = never ask)
   bool json = false;
   bool quiet = false;
   bool verbose = false;

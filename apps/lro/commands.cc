@@ -86,6 +86,7 @@ class Session {
     if (common_.interval_seconds) {
       options.polling = PollingPolicy::Fixed(FromSeconds(*common_.interval_seconds));
     }
+    options.polling.prefer_wait = std::chrono::seconds(common_.prefer_wait_seconds);
     options.log = [this](LogLevel level, std::string_view message) {
       reporter_.OnLog(level, message);
     };

@@ -33,6 +33,12 @@ struct EngineOptions {
   // freed, up to 16 requests in a row: operations finish one after another instead of all
   // together at the end.
   int max_requests_in_flight = 64;
+  // Polls in flight that ask the server to hold them until the state changes (`Prefer: wait`,
+  // PollingPolicy::prefer_wait) at most. A held poll keeps its request slot and connection
+  // for as long as the server holds it: beyond this many, polls ask for an answer at once, so
+  // that held polls never take every slot from operations that are due. Raise it (with the
+  // two limits above) to wait on thousands of operations at once without polling them.
+  int max_held_polls = 16;
   // Timeouts, body cap, HTTP/2, CA file, user agent: as for the blocking transport.
   CurlTransportOptions transport;
 };

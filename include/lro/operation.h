@@ -28,6 +28,11 @@ class Operation {
   // REQUIRES: !done().
   virtual Status Poll(const CancellationToken& cancel) = 0;
 
+  // One step of an automatic wait (Poller::Wait): as Poll(), except that the service may hold
+  // the request until the state changes (an HTTP operation asks `Prefer: wait`, see
+  // PollingPolicy::prefer_wait); `cancel` ends it. Defaults to Poll().
+  virtual Status WaitStep(const CancellationToken& cancel) { return Poll(cancel); }
+
   // When the next Poll() should run (Retry-After, the polling policy or a retry backoff).
   // Meaningless once done().
   [[nodiscard]] virtual MonotonicTime next_poll_at() const = 0;

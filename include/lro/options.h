@@ -35,6 +35,15 @@ struct PollingPolicy {
   milliseconds floor{20};
   // Upper bound on a server's hint: larger (or unparseable-as-huge) values are clamped.
   milliseconds max_server_delay{3'600'000};
+  // Waiting without polling (lrod's extension of the status monitor, RFC 7240): in an
+  // automatic wait (Poller::Wait, the engine), a poll of a status monitor asks
+  // `Prefer: wait=N` with N = this, so that a server that supports it holds the request
+  // until the state changes (or N seconds pass). Asked on the operation's first such poll, and
+  // on later ones only when the server answered `Preference-Applied: wait=…`: every other
+  // server is polled as usual. Retry-After (or the policy's interval) still bounds how often
+  // the client asks, counted from when the held poll was due. A manual Poll() never asks.
+  // 0 = never ask. Capped at half the transport's request timeout.
+  std::chrono::seconds prefer_wait{30};
 
   friend bool operator==(const PollingPolicy&, const PollingPolicy&) = default;
 

@@ -1,5 +1,6 @@
 #include "lro/client.h"
 
+#include <algorithm>
 #include <random>
 #include <utility>
 
@@ -40,6 +41,10 @@ struct Client::Shared {
     auto config = std::make_shared<internal::MachineConfig>();
     config->options = operation_options;
     config->polling = operation_options.polling.value_or(options.polling);
+    // A held poll must end well before the transport gives up on it.
+    config->polling.prefer_wait = std::min(
+        config->polling.prefer_wait,
+        std::chrono::duration_cast<std::chrono::seconds>(options.curl.request_timeout / 2));
     config->retry = operation_options.retry.value_or(options.retry);
     config->allowed_credential_hosts = options.allowed_credential_hosts;
     config->sensitive_headers = options.sensitive_headers;

@@ -58,6 +58,14 @@ class EngineImpl {
   void Admit(std::shared_ptr<EngineOperation> operation);
   // Like Admit, but ahead of the queue: for an operation whose answer has just freed a slot.
   void Continue(std::shared_ptr<EngineOperation> operation);
+  // A slot for a poll that asks to be held (EngineOptions::max_held_polls): true when one was
+  // free and is now taken; ReleaseHeldPoll gives it back.
+  bool TakeHeldPoll() {
+    if (held_polls_ >= options_.max_held_polls) return false;
+    ++held_polls_;
+    return true;
+  }
+  void ReleaseHeldPoll() { --held_polls_; }
   void Track(EngineOperation* operation) { running_.insert(operation); }
   void Untrack(EngineOperation* operation) { running_.erase(operation); }
   [[nodiscard]] bool shut_down() const { return shut_down_; }
@@ -127,6 +135,7 @@ class EngineImpl {
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
   std::unordered_set<EngineOperation*> running_;
   std::uint64_t next_transfer_id_ = 1;
+  int held_polls_ = 0;
   bool shut_down_ = false;
 
   mutable std::mutex stats_mutex_;
@@ -670,10 +679,13 @@ void EngineOperation::Kick(KickReason reason) {
 void EngineOperation::SendPending() {
   if (finished_ || transfer_ != 0) return;  // ended, or already sent, while waiting for a slot
   Outgoing outgoing;
+  const bool may_wait = engine_->TakeHeldPoll();
   {
     std::lock_guard lock(mutex_);
-    outgoing = machine_.PendingRequest();
+    outgoing = may_wait ? machine_.PendingRequestThatMayWait() : machine_.PendingRequest();
   }
+  holds_held_poll_ = outgoing.asks_to_wait;
+  if (may_wait && !holds_held_poll_) engine_->ReleaseHeldPoll();
   if (outgoing.may_carry_credentials && context_->credentials) {
     auto credentials = context_->credentials();
     if (!credentials.ok()) {
@@ -725,6 +737,7 @@ void EngineOperation::Dispatch(std::uint64_t id, HttpRequest request,
 
 void EngineOperation::OnAnswer(StatusOr<HttpResponse> answer) {
   transfer_ = 0;  // (a stopped operation's abort lands here too, as kCancelled)
+  if (std::exchange(holds_held_poll_, false)) engine_->ReleaseHeldPoll();
   if (finished_) return;
   if (!answer.ok() && answer.status().code() == StatusCode::kCancelled) return;
   std::optional<OperationState> changed;  // only computed for a progress callback

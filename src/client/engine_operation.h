@@ -75,6 +75,7 @@ class EngineOperation : public std::enable_shared_from_this<EngineOperation> {
   // Engine thread only.
   std::uint64_t generation_ = 0;  // bumped to invalidate a scheduled timer
   std::uint64_t transfer_ = 0;    // the poll in flight, 0 if none
+  bool holds_held_poll_ = false;  // the poll in flight asked to be held (Prefer: wait)
   bool finished_ = false;         // the completion has run
   // Requests sent in a row, each as soon as the previous one's answer came (see Kick).
   static constexpr int kRequestsInARow = 16;

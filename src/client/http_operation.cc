@@ -31,10 +31,15 @@ StatusOr<HttpResponse> HttpOperation::Send(const Outgoing& outgoing,
   return context_->transport->Send(request, cancel);
 }
 
-Status HttpOperation::Poll(const CancellationToken& cancel) {
+Status HttpOperation::Poll(const CancellationToken& cancel) { return Step(cancel, false); }
+
+Status HttpOperation::WaitStep(const CancellationToken& cancel) { return Step(cancel, true); }
+
+Status HttpOperation::Step(const CancellationToken& cancel, bool may_wait) {
   do {
     if (cancel.cancelled()) return Status(StatusCode::kCancelled, "cancelled");
-    auto response = Send(machine_.PendingRequest(), cancel);
+    auto response =
+        Send(may_wait ? machine_.PendingRequestThatMayWait() : machine_.PendingRequest(), cancel);
     if (!response.ok() && response.status().code() == StatusCode::kCancelled) {
       return response.status();
     }

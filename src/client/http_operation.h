@@ -30,6 +30,8 @@ class HttpOperation final : public Operation {
   HttpOperation(std::shared_ptr<const ClientContext> context, LroMachine machine);
 
   Status Poll(const CancellationToken& cancel) override;
+  // A step that may be held by the service (Prefer: wait).
+  Status WaitStep(const CancellationToken& cancel) override;
   [[nodiscard]] MonotonicTime next_poll_at() const override { return machine_.next_at(); }
   [[nodiscard]] bool done() const override { return machine_.done(); }
   [[nodiscard]] const OperationState& state() const override { return machine_.state(); }
@@ -50,6 +52,9 @@ class HttpOperation final : public Operation {
   void Abandon(Status error) { machine_.Abandon(std::move(error)); }
 
  private:
+  // Sends the pending request (asking to be held when `may_wait`) and reads its answer, and
+  // the next one's when it follows at once.
+  Status Step(const CancellationToken& cancel, bool may_wait);
   StatusOr<HttpResponse> Send(const Outgoing& outgoing, const CancellationToken& cancel);
   Instant Now() const;
 

@@ -18,6 +18,23 @@
 namespace lro::internal {
 namespace {
 
+// True when a Preference-Applied header names the `wait` preference (RFC 7240 §3).
+bool WaitApplied(const Headers& headers) {
+  const auto applied = FindHeader(headers, "Preference-Applied");
+  if (!applied) return false;
+  std::string_view rest = *applied;
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    item = item.substr(0, item.find_first_of("=;"));
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (EqualsIgnoreCase(item, "wait")) return true;
+  }
+  return false;
+}
+
 bool IsOneOf(std::string_view name, std::initializer_list<std::string_view> names) {
   const std::string lower = AsciiLower(name);
   return std::any_of(names.begin(), names.end(),
@@ -328,6 +345,32 @@ Outgoing LroMachine::PendingRequest() const {
   return {};
 }
 
+Outgoing LroMachine::PendingRequestThatMayWait() {
+  Outgoing out = PendingRequest();
+  const std::chrono::seconds wait = config_->polling.prefer_wait;
+  // Not for the resource itself (provisioningState), nor when the caller sent a Prefer header.
+  if (phase_ != Phase::kPolling || mode_ == Mode::kBody || wait.count() <= 0 ||
+      server_wait_ == ServerWait::kDeclined || FindHeader(out.request.headers, "Prefer")) {
+    return out;
+  }
+  out.request.headers.push_back({"Prefer", "wait=" + std::to_string(wait.count())});
+  out.asks_to_wait = true;
+  asked_to_wait_ = true;
+  return out;
+}
+
+bool LroMachine::NoteServerWait(const HttpResponse& response) {
+  if (!Is2xx(response.status)) return false;
+  const bool applied = WaitApplied(response.headers);
+  if (applied) {
+    server_wait_ = ServerWait::kApplied;
+  } else if (server_wait_ == ServerWait::kUnknown) {
+    server_wait_ = ServerWait::kDeclined;
+    Debug([] { return std::string("the server does not hold polls (no Preference-Applied)"); });
+  }
+  return applied;
+}
+
 HttpRequest LroMachine::BuildRequest(std::string method, std::string url) const {
   if (config_->options.propagate_api_version && !api_version_.empty()) {
     url = WithQueryParameterIfAbsent(url, "api-version", api_version_);
@@ -397,6 +440,7 @@ bool LroMachine::CredentialsAllowed(const std::string& url) const {
 }
 
 void LroMachine::OnResponse(const HttpResponse& response, Instant now) {
+  const bool asked_to_wait = std::exchange(asked_to_wait_, false);
   const std::string& request_url = TargetUrl();
   RecordCookies(response.headers, request_url);
   Debug([&] {
@@ -417,7 +461,9 @@ void LroMachine::OnResponse(const HttpResponse& response, Instant now) {
       OnInitialResponse(response, now);
       break;
     case Phase::kPolling:
+      answer_was_held_ = asked_to_wait && NoteServerWait(response);
       OnPollResponse(response, now);
+      answer_was_held_ = false;
       break;
     case Phase::kFinalGet:
       OnFinalResponse(response, now);
@@ -428,6 +474,7 @@ void LroMachine::OnResponse(const HttpResponse& response, Instant now) {
 }
 
 void LroMachine::OnTransportError(const Status& error, Instant now) {
+  asked_to_wait_ = false;
   if (phase_ == Phase::kDone) return;
   if (error.code() == StatusCode::kUnavailable) {
     OnTransient(error.message(), nullptr, 0, now);
@@ -702,7 +749,10 @@ void LroMachine::StartPolling(Mode mode, std::string monitor_url, const HttpResp
 void LroMachine::ScheduleNextPoll(const Headers& headers, Instant now) {
   const auto hint = ParseServerDelay(headers, now.wall, config_->polling.max_server_delay);
   const milliseconds delay = std::max(hint.value_or(poll_backoff_.Next()), config_->polling.floor);
-  next_at_ = now.mono + delay;
+  // A held poll is answered when the state changes: the delay bounds how often the client
+  // asks, so it counts from when that poll was due rather than from its answer.
+  const MonotonicTime from = answer_was_held_ ? next_at_ : now.mono;
+  next_at_ = std::max(now.mono, from + delay);
   immediate_ = false;
   Debug([&] {
     return std::string("next poll in " + std::to_string(delay.count()) + " ms" +

@@ -37,6 +37,8 @@ struct Outgoing {
   HttpRequest request;
   RequestPurpose purpose = RequestPurpose::kPoll;
   bool may_carry_credentials = false;
+  // The request asks the server to hold it until the state changes (`Prefer: wait`).
+  bool asks_to_wait = false;
 };
 
 // How this operation is polled, once known (SPEC §3).
@@ -93,6 +95,10 @@ class LroMachine {
 
   // The request the operation needs next. REQUIRES: !done().
   [[nodiscard]] Outgoing PendingRequest() const;
+  // As PendingRequest(), for a step of an automatic wait: a poll asks `Prefer: wait=N`
+  // (PollingPolicy::prefer_wait) on the operation's first poll and, after that, only while
+  // the server applies it. Remembers that it asked, for the answer. REQUIRES: !done().
+  [[nodiscard]] Outgoing PendingRequestThatMayWait();
   // The answer to the last PendingRequest().
   void OnResponse(const HttpResponse& response, Instant now);
   // The last PendingRequest() failed in transport (kUnavailable, kProtocolError, …). Do not
@@ -132,6 +138,9 @@ class LroMachine {
 
   void StartPolling(Mode mode, std::string monitor_url, const HttpResponse& response, Instant now);
   void ScheduleNextPoll(const Headers& headers, Instant now);
+  // Learns from the answer to a poll that asked to be held whether the server holds polls
+  // (Preference-Applied); true when it held this one.
+  bool NoteServerWait(const HttpResponse& response);
   void StartFinalGet(std::string url);
   void Succeed(Result result);
   void Fail(Status error);
@@ -171,6 +180,13 @@ class LroMachine {
   bool immediate_ = true;
   int consecutive_failures_ = 0;
   Status retry_cause_;
+
+  // Whether the server holds this operation's polls (`Prefer: wait`), learnt from the first
+  // poll that asked.
+  enum class ServerWait { kUnknown, kApplied, kDeclined };
+  ServerWait server_wait_ = ServerWait::kUnknown;
+  bool asked_to_wait_ = false;    // the request being answered asked to be held
+  bool answer_was_held_ = false;  // the answer being read applied the wait
 
   OperationState state_;
   std::optional<Result> result_;

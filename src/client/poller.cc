@@ -54,9 +54,10 @@ struct Poller::Impl {
     for (const auto& callback : to_call) callback(published);
   }
 
-  Status PollLocked(const CancellationToken& cancel) {
+  // One step: a manual Poll(), or a step of Wait() that the service may hold.
+  Status PollLocked(const CancellationToken& cancel, bool waiting = false) {
     if (operation->done()) return Status();
-    Status status = operation->Poll(cancel);
+    Status status = waiting ? operation->WaitStep(cancel) : operation->Poll(cancel);
     Publish();
     return status;
   }
@@ -152,7 +153,7 @@ StatusOr<Result> Poller::Wait(const WaitOptions& options) {
       return interrupted();
     }
     std::lock_guard lock(impl_->operation_mutex);
-    const Status status = impl_->PollLocked(token);
+    const Status status = impl_->PollLocked(token, /*waiting=*/true);
     if (status.code() == StatusCode::kCancelled) return interrupted();
     if (impl_->operation->done()) return impl_->operation->outcome();
     if (clock.Now() >= deadline) return deadline_exceeded();

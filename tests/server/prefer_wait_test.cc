@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "lro/engine.h"
 #include "server_test_support.h"
 
 namespace lro::server::test {
@@ -217,6 +218,79 @@ TEST(PreferWait, ManyHeldRequestsOnOneIoThreadAreAllWokenByOneChange) {
     EXPECT_EQ(held.status, 200);
     EXPECT_EQ(Str(ParseJson(held.body).at("status")), "Failed");
   }
+}
+
+// How many state reads lrod has answered (its request-duration histogram's count).
+long StateReads(Harness& h) {
+  const std::string metrics = h.Send("GET", "/metrics").body;
+  const std::string key = "lrod_http_request_duration_seconds_count{endpoint=\"state\"} ";
+  const auto at = metrics.find(key);
+  if (at == std::string::npos) return 0;
+  return std::stol(metrics.substr(at + key.size()));
+}
+
+// The client's side: an automatic wait asks Prefer: wait and learns the end from the held
+// poll, without polling again. One idle operation, watched by URL; it ends only when the test
+// cancels it, after lrod reports the client's poll held.
+TEST(PreferWait, TheBlockingClientsWaitIsOneHeldPoll) {
+  TempDir dir;
+  Harness h(WaitOptions(dir, seconds(600)));
+  const std::string id = StartIdleOperation(h);
+  const long reads_before = StateReads(h);
+
+  Client client;
+  auto poller = client.Watch(h.Url("/v1/operations/" + id));
+  ASSERT_TRUE(poller.ok()) << poller.status().message();
+  auto outcome = std::async(std::launch::async, [&poller] { return poller->Wait(); });
+  ASSERT_TRUE(WaitUntilHeld(h, 1));
+  ASSERT_EQ(h.Send("POST", "/v1/operations/" + id + ":cancel").status, 200);
+  ASSERT_EQ(outcome.wait_for(seconds(30)), std::future_status::ready);
+  EXPECT_FALSE(outcome.get().ok());  // cancelled: it ended, and not well
+  EXPECT_EQ(StateReads(h) - reads_before, 1);
+}
+
+TEST(PreferWait, TheEnginesWaitIsOneHeldPoll) {
+  TempDir dir;
+  Harness h(WaitOptions(dir, seconds(600)));
+  const std::string id = StartIdleOperation(h);
+  const long reads_before = StateReads(h);
+
+  Client client;
+  auto operation = client.WatchAsync(h.Url("/v1/operations/" + id));
+  ASSERT_TRUE(operation.ok()) << operation.status().message();
+  ASSERT_TRUE(WaitUntilHeld(h, 1));
+  ASSERT_EQ(h.Send("POST", "/v1/operations/" + id + ":cancel").status, 200);
+  auto outcome = operation->Future();
+  ASSERT_EQ(outcome.wait_for(seconds(30)), std::future_status::ready);
+  EXPECT_FALSE(outcome.get().ok());  // cancelled: it ended, and not well
+  EXPECT_EQ(StateReads(h) - reads_before, 1);
+}
+
+TEST(PreferWait, TheEngineHoldsNoMorePollsThanItsLimit) {
+  TempDir dir;
+  Harness h(WaitOptions(dir, seconds(600)));
+  const std::string first = StartIdleOperation(h);
+  const std::string second = StartIdleOperation(h);
+
+  EngineOptions engine_options;
+  engine_options.max_held_polls = 1;
+  ClientOptions options;
+  options.engine = std::make_shared<Engine>(engine_options);
+  options.polling = PollingPolicy::Fixed(std::chrono::milliseconds(50));
+  Client client(options);
+  auto held = client.WatchAsync(h.Url("/v1/operations/" + first));
+  ASSERT_TRUE(held.ok());
+  ASSERT_TRUE(WaitUntilHeld(h, 1));
+  // The second operation's polls ask for an answer at once: it is polled, not held, and
+  // learns its end from an ordinary poll.
+  auto polled = client.WatchAsync(h.Url("/v1/operations/" + second));
+  ASSERT_TRUE(polled.ok());
+  ASSERT_EQ(h.Send("POST", "/v1/operations/" + second + ":cancel").status, 200);
+  auto second_outcome = polled->Future();
+  ASSERT_EQ(second_outcome.wait_for(seconds(30)), std::future_status::ready);
+  EXPECT_FALSE(second_outcome.get().ok());
+  EXPECT_TRUE(WaitUntilHeld(h, 1));  // the first one is still held
+  held->Stop();
 }
 
 }  // namespace
