@@ -40,20 +40,12 @@ psql_q() { PGOPTIONS='-c client_min_messages=warning' psql -X -q -t -A "$LRO_TES
 running_body='{"displayName":"bench","type":"Notebook","demo":{"durationMs":86400000,"progressSteps":0}}'
 finished_body='{"displayName":"bench","type":"Notebook","demo":{"durationMs":0,"progressSteps":0}}'
 
-# launch NAME PORT CPUS ARGS...: an lrod with the demo service; waits until it answers.
+# launch NAME PORT CPUS ARGS...: an lrod with the demo service (start_lrod); waits until it
+# answers.
 launch() {
   local name="$1" port="$2" cpus="$3"
   shift 3
-  taskset -c "$cpus" "$LROD" --listen "127.0.0.1:$port" --log-level warning --demo \
-    --inline-budget 0 "$@" 2>"$work/$name.log" &
-  pids+=($!)
-  for _ in $(seq 200); do
-    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return 0
-    sleep 0.05
-  done
-  echo "lrod $name did not start:" >&2
-  cat "$work/$name.log" >&2
-  exit 1
+  LROD_LOG="$work/$name.log" SERVER_CPU="$cpus" start_lrod "$port" --demo --inline-budget 0 "$@"
 }
 
 stop_all() {
@@ -82,18 +74,21 @@ wait_status() {
 # creates_per_s LOAD_SECONDS BASE...: wrk POSTs of running operations against every BASE at once
 # (CONNS split between them); prints the 202 answers per second, summed.
 creates_per_s() {
-  local per=$((CONNS / $#)) i=0 base
+  local per=$((CONNS / $#)) i=0 base loads=()
   for base in "$@"; do
     LROD_BODY="$running_body" wrk -t1 -c"$per" -d2s -s "$here/create.lua" \
       "$base/v1/workspaces/bench/items" >/dev/null &
+    loads+=($!)
   done
-  wait
+  wait "${loads[@]}"  # only these: lrod may be a child of this shell too
+  loads=()
   for base in "$@"; do
     LROD_BODY="$running_body" wrk -t1 -c"$per" -d"$DURATION" -s "$here/create.lua" \
       "$base/v1/workspaces/bench/items" >"$work/creates.$i" &
+    loads+=($!)
     i=$((i + 1))
   done
-  wait
+  wait "${loads[@]}"
   cat "$work"/creates.* >>"$work/wrk.log"
   sed -n 's/^202 answers: [0-9]* (\([0-9]*\)\/s).*/\1/p' "$work"/creates.* |
     awk '{sum += $1} END {printf "%.0f", sum}'
@@ -122,26 +117,27 @@ fig[sqlite_creates]="$(creates_per_s "http://127.0.0.1:$port")"
 echo "   ${fig[sqlite_creates]}/s"
 stop_all
 
+# pg_creates REPLICAS: durable creates/s of that many replicas on an empty schema, summed.
+pg_creates() {
+  psql_q "DROP SCHEMA public CASCADE; CREATE SCHEMA public;" >/dev/null
+  local bases=() i port
+  for i in $(seq "$1"); do
+    port="$(free_port)"
+    launch "pg$1-$i" "$port" "$all_cpus" --store "$pg_url" --replica-id "bench-$i" \
+      --io-threads "$IO_THREADS" --workers 2
+    bases+=("http://127.0.0.1:$port")
+  done
+  creates_per_s "${bases[@]}"
+  stop_all
+}
+
 echo "== durable creates, 1 replica on PostgreSQL"
-psql_q "DROP SCHEMA public CASCADE; CREATE SCHEMA public;" >/dev/null
-port="$(free_port)"
-launch pg1 "$port" "$all_cpus" --store "$pg_url" --replica-id bench-a --io-threads "$IO_THREADS" \
-  --workers 2
-fig[pg1_creates]="$(creates_per_s "http://127.0.0.1:$port")"
+fig[pg1_creates]="$(pg_creates 1)"
 echo "   ${fig[pg1_creates]}/s ($(psql_q 'SELECT count(*) FROM lrod_operations') operations stored)"
-stop_all
 
 echo "== durable creates, 2 replicas on PostgreSQL"
-psql_q "DROP SCHEMA public CASCADE; CREATE SCHEMA public;" >/dev/null
-port_a="$(free_port)"
-port_b="$(free_port)"
-launch pg2a "$port_a" "$all_cpus" --store "$pg_url" --replica-id bench-a \
-  --io-threads "$IO_THREADS" --workers 2
-launch pg2b "$port_b" "$all_cpus" --store "$pg_url" --replica-id bench-b \
-  --io-threads "$IO_THREADS" --workers 2
-fig[pg2_creates]="$(creates_per_s "http://127.0.0.1:$port_a" "http://127.0.0.1:$port_b")"
+fig[pg2_creates]="$(pg_creates 2)"
 echo "   ${fig[pg2_creates]}/s"
-stop_all
 
 echo "== status polls on one core (lrod on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU)"
 psql_q "DROP SCHEMA public CASCADE; CREATE SCHEMA public;" >/dev/null

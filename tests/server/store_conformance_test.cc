@@ -500,6 +500,23 @@ TEST_P(StoreConformance, PurgeDeletesOnlyExpiredOperationsAndKeysInBatches) {
   EXPECT_FALSE(store_->FindKey(principal, KeyKind::kIdempotencyKey, "k")->has_value());
 }
 
+// The ids `query` lists, page after page (query.limit each); `between` runs between two pages.
+std::vector<std::string> PageThrough(OperationStore& store, ListQuery query,
+                                     const std::function<void()>& between = {}) {
+  std::vector<std::string> seen;
+  for (int page_number = 0; page_number < 100; ++page_number) {
+    auto page = store.List(query);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    if (!page.ok()) break;
+    EXPECT_LE(page->operations.size(), query.limit);
+    for (const auto& r : page->operations) seen.push_back(r.id);
+    if (!page->more) break;
+    query.after = std::pair{page->operations.back().created_ms, page->operations.back().id};
+    if (between) between();
+  }
+  return seen;
+}
+
 TEST_P(StoreConformance, ListFiltersByCallerStatusAndTypeAndPages) {
   const std::string alice = "list-" + NewId();
   std::vector<StoreWrite> writes;
@@ -531,16 +548,7 @@ TEST_P(StoreConformance, ListFiltersByCallerStatusAndTypeAndPages) {
   query.principal = alice;
   query.now_ms = 1000;
   query.limit = 3;
-  std::vector<std::string> seen;
-  for (int page_number = 0; page_number < 10; ++page_number) {
-    auto page = store_->List(query);
-    ASSERT_TRUE(page.ok());
-    EXPECT_LE(page->operations.size(), 3U);
-    for (const auto& r : page->operations) seen.push_back(r.id);
-    if (!page->more) break;
-    query.after = std::pair{page->operations.back().created_ms, page->operations.back().id};
-  }
-  EXPECT_EQ(seen, ids);
+  EXPECT_EQ(PageThrough(*store_, query), ids);
 
   ListQuery running;
   running.principal = alice;
@@ -580,22 +588,14 @@ TEST_P(StoreConformance, ListNewestFirstPagesBackwardsWhileNewOperationsArrive) 
   query.now_ms = 1000;
   query.limit = 3;
   query.newest_first = true;
-  std::vector<std::string> seen;
   std::string arrived;
-  for (int page_number = 0; page_number < 10; ++page_number) {
-    auto page = store_->List(query);
-    ASSERT_TRUE(page.ok());
-    EXPECT_LE(page->operations.size(), 3U);
-    for (const auto& r : page->operations) seen.push_back(r.id);
-    if (!page->more) break;
-    query.after = std::pair{page->operations.back().created_ms, page->operations.back().id};
-    if (arrived.empty()) {
-      // A newer operation arrives between two pages: it is on a first page, not on the next.
-      auto r = Record(NewId(), alice, 900);
-      arrived = r.id;
-      MustCommit(*store_, {Insert(r)});
-    }
-  }
+  const auto seen = PageThrough(*store_, query, [&] {
+    if (!arrived.empty()) return;
+    // A newer operation arrives between two pages: it is on a first page, not on the next.
+    auto r = Record(NewId(), alice, 900);
+    arrived = r.id;
+    MustCommit(*store_, {Insert(r)});
+  });
   EXPECT_EQ(seen, std::vector<std::string>(ids.rbegin(), ids.rend()));
 
   // The display name is stored with the insert and listed.
