@@ -26,7 +26,7 @@
 
 #include "common/json_text.h"
 #include "lro/server/store.h"
-#include "store/list_start.h"
+#include "store/operation_columns.h"
 
 namespace lro::server {
 namespace {
@@ -81,11 +81,7 @@ constexpr const char* kMigrate1To2 = R"sql(
 ALTER TABLE lrod_operations ADD COLUMN display_name text NOT NULL DEFAULT '';
 )sql";
 
-#define LRO_PG_COLUMNS                                                                       \
-  "id, principal, type, status, percent, created_ms, updated_ms, expires_ms, error, "        \
-  "result_type, version, owner, lease_expires_ms, cancel_requested, next_run_ms, attempts, " \
-  "display_name"
-constexpr int kOpColumns = 17;
+constexpr int kOpColumns = internal::kOperationColumns;
 
 #define LRO_PG_INSERT_COLUMNS                                                               \
   "id, principal, type, status, percent, created_ms, updated_ms, expires_ms, error, "       \
@@ -128,7 +124,7 @@ constexpr PreparedSql kStatements[] = {
      "lrod_operations WHERE status < 2 AND ((((owner = '' OR lease_expires_ms IS NULL OR "
      "lease_expires_ms <= $2::bigint) AND (next_run_ms IS NULL OR next_run_ms <= $2::bigint))) "
      "OR ($5::boolean AND owner = $1)) ORDER BY created_ms LIMIT $4::bigint "
-     "FOR UPDATE SKIP LOCKED) RETURNING " LRO_PG_COLUMNS ", request"},
+     "FOR UPDATE SKIP LOCKED) RETURNING " LRO_OPERATION_COLUMNS ", request"},
     {"renew",
      "UPDATE lrod_operations SET lease_expires_ms = $2::bigint WHERE owner = $1 AND status < 2 "
      "RETURNING id, version, cancel_requested"},
@@ -137,15 +133,15 @@ constexpr PreparedSql kStatements[] = {
      "WITH c AS (UPDATE lrod_operations SET cancel_requested = true WHERE id = $1 AND "
      "status < 2 RETURNING id) SELECT pg_notify('lrod_work', 'cancel') FROM c"},
     {"notify_released", "SELECT pg_notify('lrod_work', 'released')"},
-    {"get", "SELECT " LRO_PG_COLUMNS " FROM lrod_operations WHERE id = $1"},
-    {"get_result", "SELECT " LRO_PG_COLUMNS ", result FROM lrod_operations WHERE id = $1"},
-    {"list", "SELECT " LRO_PG_COLUMNS " FROM lrod_operations WHERE principal = $1 "
+    {"get", "SELECT " LRO_OPERATION_COLUMNS " FROM lrod_operations WHERE id = $1"},
+    {"get_result", "SELECT " LRO_OPERATION_COLUMNS ", result FROM lrod_operations WHERE id = $1"},
+    {"list", "SELECT " LRO_OPERATION_COLUMNS " FROM lrod_operations WHERE principal = $1 "
              "AND ($2::smallint IS NULL OR status = $2::smallint) AND ($3 = '' OR type = $3) "
              "AND (expires_ms IS NULL OR expires_ms > $4::bigint) "
              "AND (created_ms > $5::bigint OR (created_ms = $5::bigint AND id > $6)) "
              "ORDER BY created_ms, id LIMIT $7::bigint"},
     {"list_newest_first",
-     "SELECT " LRO_PG_COLUMNS " FROM lrod_operations WHERE principal = $1 "
+     "SELECT " LRO_OPERATION_COLUMNS " FROM lrod_operations WHERE principal = $1 "
      "AND ($2::smallint IS NULL OR status = $2::smallint) AND ($3 = '' OR type = $3) "
      "AND (expires_ms IS NULL OR expires_ms > $4::bigint) "
      "AND (created_ms < $5::bigint OR (created_ms = $5::bigint AND id < $6)) "

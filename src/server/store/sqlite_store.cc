@@ -15,7 +15,7 @@
 #include "common/json_text.h"
 #include "lro/server/store.h"
 #include "store/batched_wal_vfs.h"
-#include "store/list_start.h"
+#include "store/operation_columns.h"
 
 namespace lro::server {
 namespace {
@@ -80,13 +80,7 @@ constexpr const char* kMigrate2To3 = R"sql(
 ALTER TABLE operations ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
 )sql";
 
-// Columns of every operation SELECT, in OperationRecord order (result and request follow
-// when asked for).
-#define LRO_OP_COLUMNS                                                                       \
-  "id, principal, type, status, percent, created_ms, updated_ms, expires_ms, error, "        \
-  "result_type, version, owner, lease_expires_ms, cancel_requested, next_run_ms, attempts, " \
-  "display_name"
-constexpr int kOpColumns = 17;
+constexpr int kOpColumns = internal::kOperationColumns;
 
 Status SqliteError(sqlite3* db, std::string_view what) {
   std::string message = "sqlite: ";
@@ -190,7 +184,7 @@ StatusOr<sqlite3*> OpenConnection(const std::string& path, bool read_only,
   return db;
 }
 
-// Reads the columns of LRO_OP_COLUMNS (and, when present, result then request after them).
+// Reads the columns of LRO_OPERATION_COLUMNS (and, when present, result then request after them).
 OperationRecord ReadOperation(Statement& s, bool with_result, bool with_request) {
   OperationRecord record;
   record.id = s.Text(0);
@@ -239,18 +233,19 @@ struct ReadConnection {
     auto prepare = [&](Statement& statement, const char* sql) {
       if (status.ok()) status = statement.Prepare(db, sql);
     };
-    prepare(get_with_result, "SELECT " LRO_OP_COLUMNS ", result FROM operations WHERE id = ?1");
-    prepare(get_without_result, "SELECT " LRO_OP_COLUMNS " FROM operations WHERE id = ?1");
+    prepare(get_with_result,
+            "SELECT " LRO_OPERATION_COLUMNS ", result FROM operations WHERE id = ?1");
+    prepare(get_without_result, "SELECT " LRO_OPERATION_COLUMNS " FROM operations WHERE id = ?1");
     prepare(find_key,
             "SELECT fingerprint, operation_id, expires_ms FROM operation_keys "
             "WHERE principal = ?1 AND kind = ?2 AND key = ?3");
-    prepare(list, "SELECT " LRO_OP_COLUMNS
+    prepare(list, "SELECT " LRO_OPERATION_COLUMNS
                   " FROM operations WHERE principal = ?1 "
                   "AND (?2 IS NULL OR status = ?2) AND (?3 = '' OR type = ?3) "
                   "AND (expires_ms IS NULL OR expires_ms > ?4) "
                   "AND (created_ms > ?5 OR (created_ms = ?5 AND id > ?6)) "
                   "ORDER BY created_ms, id LIMIT ?7");
-    prepare(list_newest_first, "SELECT " LRO_OP_COLUMNS
+    prepare(list_newest_first, "SELECT " LRO_OPERATION_COLUMNS
                                " FROM operations WHERE principal = ?1 "
                                "AND (?2 IS NULL OR status = ?2) AND (?3 = '' OR type = ?3) "
                                "AND (expires_ms IS NULL OR expires_ms > ?4) "
@@ -338,7 +333,8 @@ class SqliteStore final : public OperationStore {
               "version = version + 1, attempts = attempts + 1 WHERE seq IN (SELECT seq FROM "
               "operations WHERE status < 2 AND ((((owner = '' OR lease_expires_ms IS NULL OR "
               "lease_expires_ms <= ?2) AND (next_run_ms IS NULL OR next_run_ms <= ?2))) OR "
-              "(?5 AND owner = ?1)) ORDER BY seq LIMIT ?4) RETURNING " LRO_OP_COLUMNS ", request"},
+              "(?5 AND owner = ?1)) ORDER BY seq LIMIT ?4) RETURNING " LRO_OPERATION_COLUMNS
+              ", request"},
              {&renew_,
               "UPDATE operations SET lease_expires_ms = ?2 WHERE owner = ?1 AND status < 2 "
               "RETURNING id, version, cancel_requested"},

@@ -1,4 +1,5 @@
-// Where a listing starts, for the stores' keyset paging on (created_ms, id).
+// What both stores share about their tables: the columns of an operation, in OperationRecord
+// order, and where a listing starts (keyset paging on (created_ms, id)).
 #pragma once
 
 #include <cstdint>
@@ -8,7 +9,16 @@
 
 #include "lro/server/store.h"
 
+// Columns of every operation SELECT, in OperationRecord order (result and request follow when
+// asked for).
+#define LRO_OPERATION_COLUMNS                                                                \
+  "id, principal, type, status, percent, created_ms, updated_ms, expires_ms, error, "        \
+  "result_type, version, owner, lease_expires_ms, cancel_requested, next_run_ms, attempts, " \
+  "display_name"
+
 namespace lro::server::internal {
+
+inline constexpr int kOperationColumns = 17;
 
 // The (created_ms, id) a page continues after: query.after, else a key before every operation
 // in the query's order.
