@@ -42,7 +42,7 @@ install(FILES packaging/lrod/lrod.toml DESTINATION /etc/lrod COMPONENT server EX
 # --- man pages, generated at build time from the programs' --help -----------------------------
 # Sanitizer builds (CI's second build) are never packaged: their programs are not run here.
 find_program(LRO_HELP2MAN help2man)
-if(LRO_SANITIZE)
+if(LRO_SANITIZE OR LRO_TSAN)
   # nothing: no man pages
 elseif(LRO_HELP2MAN AND NOT CMAKE_CROSSCOMPILING)
   set(lro_man_pages)

@@ -222,10 +222,11 @@ int main(int argc, char** argv) {
   app.add_option("--max-header", max_header, "Largest request line + headers in bytes (431 beyond)")
       ->capture_default_str();
   app.add_option("--max-connections", max_connections,
-                 "Open connections beyond this are closed at once")
+                 "Open connections beyond this are answered 503 (Retry-After: 1) and closed")
       ->capture_default_str();
   app.add_option("--idle-timeout", idle_timeout,
-                 "Close a keep-alive connection idle this long, or a request this slow")
+                 "Close a keep-alive connection idle this long; a request not received within "
+                 "it is answered 408")
       ->check(duration)
       ->capture_default_str();
   app.add_option("--shutdown-grace", shutdown_grace,

@@ -219,9 +219,13 @@ StatusOr<HttpResponse> CurlRequest::Finish(CURL* easy, CURLcode code) {
       case CURLE_COULDNT_CONNECT:
         return Status(StatusCode::kUnavailable, "connect to " + host + " failed: " + cause);
       case CURLE_OPERATION_TIMEDOUT: {
+        // A reused connection has no connect time either: only a request never sent (no
+        // bytes of it written) means the connect is what timed out.
         curl_off_t connect_us = 0;
+        long request_bytes = 0;
         curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect_us);
-        if (connect_us == 0) {
+        curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_bytes);
+        if (connect_us == 0 && request_bytes == 0) {
           return Status(StatusCode::kUnavailable,
                         "connect to " + host + " failed: timed out after " +
                             std::to_string(options_.connect_timeout.count()) + " ms");

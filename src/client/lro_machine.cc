@@ -579,7 +579,12 @@ void LroMachine::OnInitialResponse(const HttpResponse& response, Instant now) {
   auto resolve_header = [&](std::string_view name) -> std::optional<StatusOr<std::string>> {
     auto value = FindHeader(response.headers, name);
     if (!value) return std::nullopt;
-    return ResolveUrl(url, *value);
+    auto resolved = ResolveUrl(url, *value);
+    if (!resolved.ok()) {
+      return ProtocolError(std::string("the ") + std::string(name) +
+                           " header is not a usable URL: " + resolved.status().message());
+    }
+    return resolved;
   };
   const auto operation_location = resolve_header("Operation-Location");
   const auto azure_async = resolve_header("Azure-AsyncOperation");
@@ -682,9 +687,13 @@ void LroMachine::OnInitialResponse(const HttpResponse& response, Instant now) {
 
   if (mode == Mode::kNone) {
     if (status == 202) {
-      Fail(
-          ProtocolError("202 Accepted without a way to poll (no Operation-Location, "
-                        "Azure-AsyncOperation, Location or x-ms-operation-id)"));
+      // A Location that is there but does not resolve was set aside by RecordLinks: say so
+      // rather than claim there was none.
+      Fail(FindHeader(response.headers, "Location")
+               ? ProtocolError("202 Accepted whose only link, the Location header, is not a "
+                               "usable URL")
+               : ProtocolError("202 Accepted without a way to poll (no Operation-Location, "
+                               "Azure-AsyncOperation, Location or x-ms-operation-id)"));
       return;
     }
     mode_ = Mode::kNone;
@@ -953,7 +962,16 @@ void LroMachine::OnTerminalSuccess(const HttpResponse& response, const boost::js
     // an earlier poll is the state URL.
     if (auto location = FindHeader(response.headers, "Location")) {
       auto url = ResolveUrl(monitor_url_, *location);
-      if (url.ok() && *url != monitor_url_) {
+      if (!url.ok()) {
+        // The service says where the result is, but not in a form we can follow: reporting
+        // "no result" would lose it silently.
+        Fail(
+            ProtocolError("the succeeded state's Location header (where the result is) is not "
+                          "a usable URL: " +
+                          url.status().message()));
+        return;
+      }
+      if (*url != monitor_url_) {
         StartFinalGet(std::move(*url));
         return;
       }

@@ -26,7 +26,31 @@ struct Poller::Impl {
   std::string id;
   std::string monitor_url;
   std::string polling_mode;
+  StatusOr<std::string> resume_token = std::string();
   std::vector<ProgressCallback> callbacks;
+
+  // Fired by Cancel(), before and after it cancels, to get a Wait out of its way: a poll the
+  // service holds (Prefer: wait) until the operation changes, which only the cancel would
+  // bring, is ended (and sent again); a sleep towards a poll time that the accepted cancel moved
+  // earlier is woken. Replaced by a fresh source each time it fires.
+  std::mutex wake_mutex;
+  CancellationSource wake;
+  // Cancel() calls under way: meanwhile a Wait's poll does not ask to be held.
+  std::atomic<int> cancels_pending{0};
+
+  CancellationToken WakeToken() {
+    std::lock_guard lock(wake_mutex);
+    return wake.token();
+  }
+  void WakeWaiters() {
+    CancellationSource fired;
+    {
+      std::lock_guard lock(wake_mutex);
+      fired = wake;
+      wake = CancellationSource();
+    }
+    fired.Cancel();
+  }
 
   // Copies what the accessors read besides the state. REQUIRES: snapshot_mutex and
   // operation_mutex held (or the poller not yet shared).
@@ -35,6 +59,7 @@ struct Poller::Impl {
     id = operation->id();
     monitor_url = operation->monitor_url();
     polling_mode = operation->polling_mode();
+    resume_token = operation->ResumeToken();
   }
 
   // Copies the operation's state; runs the callbacks when it changed.
@@ -139,22 +164,36 @@ StatusOr<Result> Poller::Wait(const WaitOptions& options) {
 
   while (true) {
     if (token.cancelled()) return interrupted();
+    // Taken before the poll time is read, so that a Cancel() moving it earlier in between
+    // wakes this sleep rather than a later one.
+    const CancellationToken wake = impl_->WakeToken();
     MonotonicTime next;
     {
       std::lock_guard lock(impl_->operation_mutex);
       if (impl_->operation->done()) return impl_->operation->outcome();
       next = impl_->operation->next_poll_at();
     }
-    if (next > deadline) {
-      if (!clock.SleepUntil(deadline, token)) return interrupted();
-      return deadline_exceeded();
+    const MonotonicTime until = std::min(next, deadline);
+    if (until > clock.Now()) {
+      CancellationSource sleep;
+      auto on_token = token.OnCancel([sleep] { sleep.Cancel(); });
+      auto on_wake = wake.OnCancel([sleep] { sleep.Cancel(); });
+      if (!clock.SleepUntil(until, sleep.token())) {
+        if (token.cancelled()) return interrupted();
+        continue;  // woken by Cancel(): read the poll time again
+      }
     }
-    if (next > clock.Now() && !clock.SleepUntil(next, token)) {
-      return interrupted();
-    }
+    if (next > deadline) return deadline_exceeded();
     std::lock_guard lock(impl_->operation_mutex);
-    const Status status = impl_->PollLocked(token, /*waiting=*/true);
-    if (status.code() == StatusCode::kCancelled) return interrupted();
+    CancellationSource step;
+    auto on_token = token.OnCancel([step] { step.Cancel(); });
+    auto on_wake = wake.OnCancel([step] { step.Cancel(); });
+    const Status status =
+        impl_->PollLocked(step.token(), /*waiting=*/impl_->cancels_pending.load() == 0);
+    if (status.code() == StatusCode::kCancelled) {
+      if (token.cancelled()) return interrupted();
+      continue;  // ended by Cancel(): sent again once it is through
+    }
     if (impl_->operation->done()) return impl_->operation->outcome();
     if (clock.Now() >= deadline) return deadline_exceeded();
   }
@@ -163,15 +202,23 @@ StatusOr<Result> Poller::Wait(const WaitOptions& options) {
 void Poller::Stop() { impl_->stop.Cancel(); }
 
 Status Poller::Cancel(const CancellationToken& cancel) {
-  std::lock_guard lock(impl_->operation_mutex);
-  Status status = impl_->operation->Cancel(cancel);
-  impl_->Publish();
+  impl_->cancels_pending.fetch_add(1);
+  impl_->WakeWaiters();  // ends a poll held by the service, which would hold the lock
+  Status status;
+  {
+    std::lock_guard lock(impl_->operation_mutex);
+    status = impl_->operation->Cancel(cancel);
+    impl_->Publish();
+  }
+  impl_->cancels_pending.fetch_sub(1);
+  impl_->WakeWaiters();  // the cancel moved the next poll earlier
   return status;
 }
 
 StatusOr<std::string> Poller::ResumeToken() const {
-  std::lock_guard lock(impl_->operation_mutex);
-  return impl_->operation->ResumeToken();
+  // From the snapshot: never waits for a request in flight (a poll lrod holds for 30 s).
+  std::lock_guard lock(impl_->snapshot_mutex);
+  return impl_->resume_token;
 }
 
 std::string Poller::OperationId() const {

@@ -12,6 +12,7 @@
 #include "runtime/router.h"
 #include "runtime/runtime.h"
 #include "runtime/state_watchers.h"
+#include "server_access.h"
 
 namespace lro::server {
 
@@ -180,5 +181,9 @@ std::uint16_t Server::port() const { return impl_->http ? impl_->http->port() : 
 std::string Server::public_url() const { return impl_->public_url; }
 
 std::size_t Server::PurgeExpired() { return impl_->runtime ? impl_->runtime->PurgeExpired() : 0; }
+
+internal::Api* internal::ServerAccess::RequestHandling(Server& server) {
+  return server.impl_->api.get();
+}
 
 }  // namespace lro::server

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -67,6 +68,10 @@ LroProcess::LroProcess(const std::vector<std::string>& args, const RunOptions& o
   if (options.stderr_on_pty) {
     termios raw{};
     cfmakeraw(&raw);  // no \n → \r\n translation: the test sees the bytes lro wrote
+    if (options.controlling_terminal) {
+      raw.c_lflag |= ISIG | ECHO | ECHOCTL;  // Ctrl-C: SIGINT to lro, "^C" on the screen
+      raw.c_cc[VINTR] = 0x03;
+    }
     winsize size{};
     size.ws_row = 24;
     size.ws_col = options.pty_columns;
@@ -84,10 +89,15 @@ LroProcess::LroProcess(const std::vector<std::string>& args, const RunOptions& o
           "write stdin");
   }
   const std::string cwd = options.cwd;
+  const bool controlling_terminal = options.stderr_on_pty && options.controlling_terminal;
+  hold_stdout_ = options.hold_stdout;
 
   pid_ = fork();
   Check(pid_ >= 0, "fork");
   if (pid_ == 0) {
+    if (controlling_terminal && (setsid() < 0 || ioctl(err_pipe[1], TIOCSCTTY, 0) != 0)) {
+      _exit(125);
+    }
     dup2(in_pipe[0], STDIN_FILENO);
     dup2(out_pipe[1], STDOUT_FILENO);
     dup2(err_pipe[1], STDERR_FILENO);
@@ -115,7 +125,7 @@ LroProcess::~LroProcess() {
 bool LroProcess::Pump(int timeout_ms) {
   pollfd fds[2];
   nfds_t count = 0;
-  if (out_fd_ >= 0) fds[count++] = {out_fd_, POLLIN, 0};
+  if (out_fd_ >= 0 && !hold_stdout_) fds[count++] = {out_fd_, POLLIN, 0};
   if (err_fd_ >= 0) fds[count++] = {err_fd_, POLLIN, 0};
   if (count == 0) return false;
   const int ready = poll(fds, count, timeout_ms);
@@ -155,8 +165,19 @@ bool LroProcess::WaitForStderr(const std::string& text, std::chrono::millisecond
 
 void LroProcess::Signal(int signal) { kill(pid_, signal); }
 
+std::size_t LroProcess::UnreadStdout() const {
+  int unread = 0;
+  if (out_fd_ < 0 || ioctl(out_fd_, FIONREAD, &unread) != 0) return 0;
+  return static_cast<std::size_t>(unread);
+}
+
+void LroProcess::Type(std::string_view keys) {
+  Check(write(err_fd_, keys.data(), keys.size()) == static_cast<ssize_t>(keys.size()), "type");
+}
+
 LroRun LroProcess::Finish(std::chrono::milliseconds limit) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
+  hold_stdout_ = false;
   while (Pump(50)) {
     if (std::chrono::steady_clock::now() >= deadline) {
       kill(pid_, SIGKILL);

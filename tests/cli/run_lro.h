@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -25,6 +26,12 @@ struct RunOptions {
   std::string cwd{};                                       // empty: inherited
   bool stderr_on_pty = false;  // stderr is a pseudo-terminal of pty_columns columns
   unsigned short pty_columns = 100;
+  // With stderr_on_pty: the pseudo-terminal is lro's controlling terminal (lro leads a session
+  // of its own) and keys typed with LroProcess::Type act as on a terminal: Ctrl-C sends SIGINT
+  // and is echoed as "^C".
+  bool controlling_terminal = false;
+  // stdout is not read before Finish: lro's writes to it block once the pipe is full.
+  bool hold_stdout = false;
 };
 
 // A running `lro`.
@@ -44,6 +51,11 @@ class LroProcess {
                      std::chrono::milliseconds limit = std::chrono::seconds(20));
 
   void Signal(int signal);
+  // Types `keys` on the terminal (RunOptions::controlling_terminal).
+  void Type(std::string_view keys);
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  // Bytes lro wrote to stdout that nobody read yet (RunOptions::hold_stdout).
+  [[nodiscard]] std::size_t UnreadStdout() const;
   // Reads to the end and reaps the child (SIGKILL after `limit`).
   LroRun Finish(std::chrono::milliseconds limit = std::chrono::seconds(30));
 
@@ -54,6 +66,7 @@ class LroProcess {
   pid_t pid_ = -1;
   int out_fd_ = -1;
   int err_fd_ = -1;
+  bool hold_stdout_ = false;
   LroRun run_;
   bool reaped_ = false;
 };

@@ -64,7 +64,13 @@ void LrodProcess::Pause() const { ::kill(pid_, SIGSTOP); }
 void LrodProcess::Resume() const { ::kill(pid_, SIGCONT); }
 
 int LrodProcess::Signal(int signal) {
-  ::kill(pid_, signal);
+  Send(signal);
+  return Wait();
+}
+
+void LrodProcess::Send(int signal) const { ::kill(pid_, signal); }
+
+int LrodProcess::Wait() {
   int status = 0;
   ::waitpid(pid_, &status, 0);
   pid_ = -1;

@@ -29,8 +29,15 @@ class LrodProcess {
   void Resume() const;  // SIGCONT
   // Sends `signal` and reaps the process; returns its wait status.
   int Signal(int signal);
+  // Sends `signal` only.
+  void Send(int signal) const;
+  // Reaps the process (waiting for it to end); returns its wait status.
+  int Wait();
 
   [[nodiscard]] std::string Url(std::string_view path) const;
+  // After WaitListening.
+  [[nodiscard]] std::uint16_t port() const { return port_; }
+  [[nodiscard]] pid_t pid() const { return pid_; }
   [[nodiscard]] std::string Log() const;
 
  private:

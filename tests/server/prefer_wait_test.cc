@@ -243,6 +243,10 @@ TEST(PreferWait, TheBlockingClientsWaitIsOneHeldPoll) {
   ASSERT_TRUE(poller.ok()) << poller.status().message();
   auto outcome = std::async(std::launch::async, [&poller] { return poller->Wait(); });
   ASSERT_TRUE(WaitUntilHeld(h, 1));
+  // The poller's accessors read a snapshot: they never wait for the held poll (30 s).
+  const auto token = poller->ResumeToken();
+  EXPECT_TRUE(token.ok() && token->find(id) != std::string::npos);
+  EXPECT_EQ(StateReads(h) - reads_before, 0);  // the held poll is still unanswered
   ASSERT_EQ(h.Send("POST", "/v1/operations/" + id + ":cancel").status, 200);
   ASSERT_EQ(outcome.wait_for(seconds(30)), std::future_status::ready);
   EXPECT_FALSE(outcome.get().ok());  // cancelled: it ended, and not well

@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/json.hpp>
 #include <future>
 #include <set>
 #include <thread>
 
 #include "api/rendering.h"
+#include "common/json_text.h"
 #include "common/time_text.h"
 #include "lro/testing/fake_clock.h"
 #include "runtime/executor.h"
@@ -191,6 +193,53 @@ TEST(Snapshot, FabricStateBodyHasExactlyTheFieldsOfSpecSection2) {
   RenderSnapshot({Mode::kAzure, "https://api.example.com"}, s);
   EXPECT_NE(s.body.find(R"("status":"Canceled")"), std::string::npos);
   EXPECT_NE(s.body.find(R"("error":{"code":"OperationCanceled")"), std::string::npos);
+}
+
+// Found by fuzz_lrod_request: a handler's message echoing request bytes that are not UTF-8
+// made error bodies invalid JSON (RFC 8259 §8.1).
+TEST(JsonText, StringsAreValidUtf8WhateverTheyWereGiven) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"plain \"quoted\"\n", R"("plain \"quoted\"\n")"},
+      {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+       "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""},
+      {"fconfli\xff\x63t", "\"fconfli\\ufffdct\""},              // \x63 is c
+      {"\xc3", "\"\\ufffd\""},                                   // cut short
+      {"\xc0\xaf", "\"\\ufffd\\ufffd\""},                        // overlong
+      {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},             // a surrogate
+      {"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""},  // beyond U+10FFFF
+      {"\x80\x78", "\"\\ufffdx\""},                              // \x78 is x
+  };
+  for (const auto& [text, expected] : cases) {
+    std::string out;
+    AppendJsonString(out, text);
+    EXPECT_EQ(out, expected);
+    boost::system::error_code ec;
+    boost::json::parse(out, ec);
+    EXPECT_FALSE(ec) << out;
+  }
+}
+
+// Found by fuzz_lrod_request: a handler's "JSON" result that is not JSON was inlined verbatim,
+// making the Azure monitor body itself invalid JSON.
+TEST(Snapshot, AzureInlinesOnlyAResultThatIsJsonAndLinksAnyOther) {
+  Snapshot s;
+  s.id = "72522613-0b0e-4ea0-8ce0-b1a9735c8847";
+  s.status = OperationStatus::kSucceeded;
+  s.has_result = true;
+  s.result = std::make_shared<const ResultData>(ResultData{"application/json", R"({"a":[1,2]})"});
+  RenderSnapshot({Mode::kAzure, "https://api.example.com"}, s);
+  EXPECT_NE(s.body.find(R"("result":{"a":[1,2]})"), std::string::npos) << s.body;
+
+  for (const char* not_json : {R"(j{"displayName":"ion)", "{} {}", "[1,", "nul"}) {
+    s.result = std::make_shared<const ResultData>(ResultData{"application/json", not_json});
+    RenderSnapshot({Mode::kAzure, "https://api.example.com"}, s);
+    boost::system::error_code ec;
+    const auto body = boost::json::parse(s.body, ec);
+    ASSERT_FALSE(ec) << s.body;
+    EXPECT_FALSE(body.as_object().contains("result")) << s.body;
+    EXPECT_EQ(body.at("resourceLocation"),
+              "https://api.example.com/v1/operations/72522613-0b0e-4ea0-8ce0-b1a9735c8847/result");
+  }
 }
 
 }  // namespace

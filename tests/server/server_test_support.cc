@@ -154,19 +154,27 @@ WaitOptions Within(std::chrono::milliseconds timeout) {
   return options;
 }
 
-std::string RawExchange(std::uint16_t port, std::string_view bytes) {
+int ConnectLoopback(std::uint16_t port, std::chrono::seconds receive_timeout) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return {};
+  if (fd < 0) return -1;
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval timeout{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  if (receive_timeout.count() > 0) {
+    timeval timeout{static_cast<time_t>(receive_timeout.count()), 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  }
   if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
     ::close(fd);
-    return {};
+    return -1;
   }
+  return fd;
+}
+
+std::string RawExchange(std::uint16_t port, std::string_view bytes) {
+  const int fd = ConnectLoopback(port, std::chrono::seconds(5));
+  if (fd < 0) return {};
   std::size_t sent = 0;
   while (sent < bytes.size()) {
     const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);

@@ -78,6 +78,10 @@ std::string Str(const boost::json::value& value);
 // WaitOptions with a local timeout.
 WaitOptions Within(std::chrono::milliseconds timeout);
 
+// A TCP connection to 127.0.0.1:`port` whose reads give up after `receive_timeout` (0: never);
+// -1 when it could not connect.
+int ConnectLoopback(std::uint16_t port, std::chrono::seconds receive_timeout);
+
 // Writes `bytes` to 127.0.0.1:`port` on a fresh connection, returns everything read until the
 // server closes (or 5 s).
 std::string RawExchange(std::uint16_t port, std::string_view bytes);

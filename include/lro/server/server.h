@@ -33,6 +33,10 @@
 
 namespace lro::server {
 
+namespace internal {
+struct ServerAccess;  // src/server/server_access.h
+}  // namespace internal
+
 // The client library's levels: one vocabulary for every lro log.
 using LogLevel = lro::LogLevel;
 
@@ -154,6 +158,7 @@ class Server {
   std::size_t PurgeExpired();
 
  private:
+  friend struct internal::ServerAccess;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

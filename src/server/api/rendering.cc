@@ -1,5 +1,7 @@
 #include "api/rendering.h"
 
+#include <boost/json.hpp>
+
 #include "common/json_text.h"
 #include "common/time_text.h"
 
@@ -16,6 +18,18 @@ bool IsJsonContentType(std::string_view content_type) {
   while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
   return media == "application/json" || media.ends_with("+json");
 }
+
+namespace {
+
+// Whether `text` is one JSON value, which may be inlined into a JSON body as it is. A result a
+// handler declared JSON is not necessarily so.
+bool IsJsonValue(std::string_view text) {
+  boost::system::error_code ec;
+  boost::json::parse(text, ec);
+  return !ec;
+}
+
+}  // namespace
 
 std::string StateUrl(const RenderConfig& config, std::string_view id) {
   std::string url;
@@ -63,7 +77,7 @@ void RenderSnapshot(const RenderConfig& config, Snapshot& s) {
       AppendAzureError(body, *s.error);
     }
     if (s.status == OperationStatus::kSucceeded && s.has_result) {
-      if (s.result && IsJsonContentType(s.result->content_type) && !s.result->body.empty()) {
+      if (s.result && IsJsonContentType(s.result->content_type) && IsJsonValue(s.result->body)) {
         body += ",\"result\":";
         body += s.result->body;
       } else {

@@ -10,7 +10,8 @@
 
 namespace lro::server::internal {
 
-// Appends `text` as a JSON string literal, quotes included.
+// Appends `text` as a JSON string literal, quotes included; bytes that are not UTF-8 become
+// U+FFFD.
 void AppendJsonString(std::string& out, std::string_view text);
 
 // The error as a Fabric ErrorResponse object; `request_id` is left out when empty.

@@ -78,10 +78,32 @@ void Serialize(const ApiResponse& response, bool keep_alive, unsigned version, s
 }
 
 struct Session {
-  explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
+  explicit Session(tcp::socket socket)
+      : stream(std::move(socket)), read_deadline(stream.get_executor()) {}
   beast::tcp_stream stream;
-  bool busy = false;  // only touched on the session's io thread
+  // Bounds the reading of one request (the stream's own timeout would close the socket, and
+  // a slow request is answered 408 first). Only touched on the session's io thread, as are
+  // the fields below.
+  asio::steady_timer read_deadline;
+  std::uint64_t reads = 0;  // numbers the reads, so that a late deadline is told apart
+  bool read_timed_out = false;
+  bool busy = false;
 };
+
+// The most a read asks of the socket at once (Beast's own choice).
+constexpr std::size_t kReadSize = 64 * 1024;
+
+// Arms the deadline of the read that follows: when it passes first, the read is cancelled
+// and marked timed out.
+void StartReadDeadline(const std::shared_ptr<Session>& session, std::chrono::milliseconds limit) {
+  session->read_timed_out = false;
+  session->read_deadline.expires_after(limit);
+  session->read_deadline.async_wait([session, read = session->reads](const beast::error_code& ec) {
+    if (ec || session->reads != read) return;  // cancelled, or the read ended first
+    session->read_timed_out = true;
+    session->stream.cancel();
+  });
+}
 
 // A coroutine waiting for an answer computed on another thread. Holds the io_context's work
 // count up, so that its thread keeps running until the answer has been delivered.
@@ -164,6 +186,8 @@ struct HttpServer::Impl {
   }
 
   asio::awaitable<void> Accept();
+  // A connection beyond max_connections: answered 503 and closed.
+  asio::awaitable<void> Reject(tcp::socket socket);
   asio::awaitable<void> Serve(std::shared_ptr<Session> session, IoThread& io);
   auto WaitFor(std::shared_ptr<PendingReply> pending, IoThread& io);
 
@@ -176,6 +200,9 @@ struct HttpServer::Impl {
   std::size_t next_thread = 0;  // only touched by Accept
   tcp::acceptor acceptor;
   std::atomic<bool> stopping{false};
+  // Connections being answered 503 (each for a second at most), and the most at once.
+  std::atomic<std::size_t> rejecting{0};
+  static constexpr std::size_t kMaxRejecting = 256;
   bool started = false;
   std::uint16_t bound_port = 0;
 
@@ -199,8 +226,14 @@ asio::awaitable<void> HttpServer::Impl::Accept() {
     metrics.connections_accepted.fetch_add(1, std::memory_order_relaxed);
     if (static_cast<std::size_t>(metrics.connections_open.load()) >= options.max_connections) {
       metrics.connections_rejected.fetch_add(1, std::memory_order_relaxed);
-      beast::error_code ignored;
-      socket.close(ignored);
+      if (rejecting.fetch_add(1, std::memory_order_relaxed) < kMaxRejecting) {
+        auto executor = socket.get_executor();
+        asio::co_spawn(executor, Reject(std::move(socket)), asio::detached);
+      } else {  // a flood: no answer, no cost
+        rejecting.fetch_sub(1, std::memory_order_relaxed);
+        beast::error_code ignored;
+        socket.close(ignored);
+      }
       continue;
     }
     beast::error_code ignored;
@@ -214,6 +247,35 @@ asio::awaitable<void> HttpServer::Impl::Accept() {
     auto executor = session->stream.get_executor();
     asio::co_spawn(executor, Serve(std::move(session), io), asio::detached);
   }
+}
+
+asio::awaitable<void> HttpServer::Impl::Reject(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  ApiResponse response =
+      api->TransportError(503, {"ServiceUnavailable",
+                                "Too many open connections (more than " +
+                                    std::to_string(options.max_connections) + "); retry later.",
+                                {},
+                                true});
+  response.headers += "Retry-After: 1\r\n";
+  std::string out;
+  Serialize(response, false, 11, out);
+  metrics.CountResponse(503);
+  // A second for all of it: the answer, then what the client sent until it closes (closing
+  // with its request unread would reset the connection before the client read the answer).
+  stream.expires_after(std::chrono::seconds(1));
+  auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(out), kTuple);
+  (void)written;
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  char sink[4096];
+  for (bool open = !write_ec; open;) {
+    auto [read_ec, read] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+    (void)read;
+    open = !read_ec;
+  }
+  stream.close();
+  rejecting.fetch_sub(1, std::memory_order_relaxed);
 }
 
 // Not a coroutine (GCC 12 double-destroys the parameters of a `co_return co_await` coroutine):
@@ -233,7 +295,9 @@ auto HttpServer::Impl::WaitFor(std::shared_ptr<PendingReply> pending, IoThread& 
 }
 
 asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Session> session, IoThread& io) {
-  beast::flat_buffer buffer;
+  // Bounded: a request's head must fit (header limit), body bytes pass through it a read at a
+  // time, and a line the parser cannot cut short (a chunk header) ends at the bound.
+  beast::flat_buffer buffer(options.max_header_bytes + kReadSize);
   std::string out;
   try {
     for (;;) {
@@ -242,19 +306,34 @@ asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Session> session, 
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
       parser.body_limit(options.max_body_bytes);
-      session->stream.expires_after(options.idle_timeout);
+      session->stream.expires_never();
+      StartReadDeadline(session, options.idle_timeout);
       auto [ec, bytes] = co_await http::async_read(session->stream, buffer, parser, kTuple);
       (void)bytes;
+      ++session->reads;
+      session->read_deadline.cancel();
       if (ec) {
         int status = 0;
         ErrorInfo error;
-        if (ec == http::error::body_limit) {
+        if (session->read_timed_out) {
+          // An idle keep-alive connection is closed quietly; a request begun and not
+          // finished in time is answered.
+          if (buffer.size() > 0 || parser.got_some()) {
+            status = 408;
+            error = {"RequestTimeout",
+                     "The request was not received within " +
+                         std::to_string(options.idle_timeout.count()) + " ms.",
+                     {},
+                     true};
+          }
+        } else if (ec == http::error::body_limit ||
+                   (ec == http::error::buffer_overflow && parser.is_header_done())) {
           status = 413;
           error = {"RequestBodyTooLarge",
                    "The request body exceeds " + std::to_string(options.max_body_bytes) + " bytes.",
                    {},
                    false};
-        } else if (ec == http::error::header_limit) {
+        } else if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
           status = 431;
           error = {
               "RequestHeadersTooLarge", "The request line and headers are too large.", {}, false};
@@ -340,6 +419,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Session> session, 
   } catch (const std::exception& e) {
     logger.Log(LogLevel::kError, "connection failed", {{"error", e.what()}});
   }
+  session->read_deadline.cancel();
   beast::error_code ignored;
   session->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   session->stream.close();
