@@ -94,6 +94,7 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   std::string demo_duration = "0ms";
   int demo_progress_steps = 4;
+  std::string demo_effects_file;
   const DurationValidator duration;
 
   app.set_config("--config", "",
@@ -150,6 +151,9 @@ int main(int argc, char** argv) {
                  "Demo: progress reports when the request has no demo.progressSteps")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
+  app.add_option("--demo-effects-file", demo_effects_file,
+                 "Demo: a file where each item creation is recorded once per operation (its "
+                 "operation id on a line), even when a replica re-runs it after a takeover");
   app.add_option("--io-threads", io_threads, "Threads serving HTTP")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
@@ -314,6 +318,7 @@ int main(int argc, char** argv) {
     lro::server::DemoOptions demo_options;
     demo_options.default_duration = *ParseDuration(demo_duration);
     demo_options.default_progress_steps = demo_progress_steps;
+    demo_options.effects_file = demo_effects_file;
     lro::server::RegisterDemoService(server, demo_options);
   }
   if (auto status = server.Start(); !status.ok()) {

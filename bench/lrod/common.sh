@@ -34,19 +34,20 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_lrod PORT ARGS...: lrod pinned to SERVER_CPU, waits until it answers.
+# start_lrod PORT ARGS...: lrod pinned to SERVER_CPU, logging to LROD_LOG (default
+# $work/lrod.log), waits until it answers.
 start_lrod() {
-  local port="$1"
+  local port="$1" log="${LROD_LOG:-$work/lrod.log}"
   shift
   taskset -c "$SERVER_CPU" "$LROD" --listen "127.0.0.1:$port" --log-level warning "$@" \
-    2>"$work/lrod.log" &
+    2>"$log" &
   pids+=($!)
-  for _ in $(seq 100); do
+  for _ in $(seq 200); do
     curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return 0
     sleep 0.05
   done
   echo "lrod did not start:" >&2
-  cat "$work/lrod.log" >&2
+  cat "$log" >&2
   exit 1
 }
 

@@ -113,11 +113,12 @@ Reply Reply::NotFound(std::string error_code, std::string message) {
   return Fail(404, ErrorInfo{std::move(error_code), std::move(message), {}, false});
 }
 
-Reply Reply::Start(Work work) {
+Reply Reply::Start(Work work, std::string display_name) {
   Reply reply;
   reply.kind_ = Kind::kStart;
   reply.status_ = 202;
   reply.work_ = std::move(work);
+  reply.display_name_ = std::move(display_name);
   return reply;
 }
 

@@ -19,7 +19,7 @@ namespace lro::server {
 struct Server::Impl {
   explicit Impl(ServerOptions o) : options(std::move(o)) {
     if (!options.clock) options.clock = SystemClock();
-    logger = std::make_unique<internal::Logger>(options.log_level, options.log_sink);
+    logger = std::make_unique<internal::Logger>(options.log_level, options.log_sink, options.clock);
   }
 
   ServerOptions options;
@@ -99,7 +99,9 @@ Status Server::Start() {
   while (!s.public_url.empty() && s.public_url.back() == '/') s.public_url.pop_back();
 
   internal::RuntimeConfig config;
-  config.render = internal::RenderConfig{o.mode, s.public_url};
+  config.render = [render = internal::RenderConfig{o.mode, s.public_url}](
+                      internal::Snapshot& snapshot) { internal::RenderSnapshot(render, snapshot); };
+  config.state_carries_result = o.mode == Mode::kAzure;
   config.clock = o.clock;
   config.worker_threads = o.worker_threads;
   config.inline_budget = o.inline_budget;
@@ -130,6 +132,7 @@ Status Server::Start() {
 
   internal::ApiConfig api;
   api.mode = o.mode;
+  api.public_url = s.public_url;
   api.bearer_tokens = o.bearer_tokens;
   api.idempotency_window = o.idempotency_window;
   api.rate_limit = o.rate_limit;

@@ -34,8 +34,10 @@ TEST(EventStream, StreamsTheCallersStateChangesAndOnlyTheirs) {
 
   const std::string bobs = Create(h, "token-b", "bob's", 10);
   const std::string mine = Create(h, "token-a", "alice's", 10);
-  ASSERT_TRUE(
-      alice.ReadUntil("\"id\":\"" + mine + "\",\"type\":\"Item.Create\",\"status\":\"Succeeded\""))
+  // The entry of the list endpoint, with the name the demo gave the operation.
+  ASSERT_TRUE(alice.ReadUntil("\"id\":\"" + mine +
+                              "\",\"type\":\"Item.Create\",\"displayName\":\"alice's\","
+                              "\"status\":\"Succeeded\""))
       << alice.received();
   EXPECT_NE(alice.received().find("event: state\ndata: {"), std::string::npos);
   WaitTerminal(h, bobs, {{"Authorization", "Bearer token-b"}});

@@ -72,7 +72,7 @@ TEST(Isolation, AnotherCallersFinishedOperationIsAnsweredAsAnUnknownOne) {
   const std::string bobs =
       Header(h.Send("POST", kItems, ItemBody("bob's", 10), kBob), "x-ms-operation-id");
   ASSERT_TRUE(bobs_events.ReadUntil("\"id\":\"" + bobs +
-                                    "\",\"type\":\"Item.Create\","
+                                    "\",\"type\":\"Item.Create\",\"displayName\":\"bob's\","
                                     "\"status\":\"Succeeded\""))
       << bobs_events.received();
   EXPECT_EQ(bobs_events.received().find(id), std::string::npos) << bobs_events.received();

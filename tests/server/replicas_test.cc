@@ -1,7 +1,7 @@
 // Several real lrod processes on one PostgreSQL database (LRO_TEST_POSTGRES; skipped without
 // it): any replica answers about any operation, a replica killed with running work loses
-// nothing, cancel reaches the replica running the work, one idempotency key makes one
-// operation whichever replicas it reaches, and replicas may start at once on an empty
+// nothing and applies no effect twice, cancel reaches the replica running the work, one idempotency
+// key makes one operation whichever replicas it reaches, and replicas may start at once on an empty
 // database. Each test runs in a PostgreSQL schema of its own.
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -27,14 +28,15 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// One lrod replica: a process of its own, with a replica id of its own.
+// One lrod replica: a process of its own, with a replica id of its own. The replicas of a test
+// record the demo's effects (item creations) in one file: `<dir>/effects`.
 class Replica : public LrodProcess {
  public:
   Replica(const TempDir& dir, const std::string& store, const std::string& name,
           const std::string& lease)
       : LrodProcess(dir, name, store,
-                    {"--replica-id=" + name + "-" + internal::NewRequestId(), "--lease=" + lease}) {
-  }
+                    {"--replica-id=" + name + "-" + internal::NewRequestId(), "--lease=" + lease,
+                     "--demo-effects-file=" + dir.File("effects")}) {}
 };
 
 class Replicas : public ::testing::Test {
@@ -62,6 +64,14 @@ class Replicas : public ::testing::Test {
     }
   }
   Replica& At(std::size_t i) { return *replicas_.at(i); }
+
+  // How many times each operation's effect was applied, by operation id.
+  std::map<std::string, int> Effects() const {
+    std::map<std::string, int> count;
+    std::ifstream file(dir_.File("effects"));
+    for (std::string line; std::getline(file, line);) ++count[line];
+    return count;
+  }
 
   HttpResponse Send(const Replica& replica, const std::string& method, std::string_view path,
                     std::string body = "", Headers headers = {}) {
@@ -134,6 +144,10 @@ TEST_F(Replicas, AReplicaKilledWithRunningOperationsLosesNone) {
     EXPECT_EQ(Str(finished.at("status")), "Succeeded") << id << " " << At(1).Log();
   }
   EXPECT_NE(At(1).Log().find("re-running an interrupted operation"), std::string::npos);
+  // Each handler's effect was applied once: re-runs on the survivor did not apply it again.
+  const auto effects = Effects();
+  EXPECT_EQ(effects.size(), ids.size());
+  for (const auto& id : ids) EXPECT_EQ(effects.count(id) ? effects.at(id) : 0, 1) << id;
 }
 
 TEST_F(Replicas, AStalledReplicasLateWritesAreRefusedAndTheSurvivorsStateStands) {
@@ -162,6 +176,8 @@ TEST_F(Replicas, AStalledReplicasLateWritesAreRefusedAndTheSurvivorsStateStands)
     EXPECT_EQ(Str(ParseJson(state.body).at("status")), "Succeeded");
     EXPECT_EQ(Send(At(i), "GET", "/v1/operations/" + id + "/result").body, result);
   }
+  // The item was created once, whichever replica ran the last step.
+  EXPECT_EQ(Effects(), (std::map<std::string, int>{{id, 1}}));
 }
 
 TEST_F(Replicas, AGracefulStopHandsUnfinishedWorkOverAtOnce) {

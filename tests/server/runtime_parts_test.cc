@@ -8,13 +8,13 @@
 #include <set>
 #include <thread>
 
+#include "api/rendering.h"
 #include "common/json_text.h"
 #include "common/time_text.h"
 #include "lro/testing/fake_clock.h"
 #include "runtime/executor.h"
 #include "runtime/ids.h"
 #include "runtime/router.h"
-#include "runtime/snapshot.h"
 #include "runtime/throttle.h"
 #include "runtime/timer_queue.h"
 #include "server_test_support.h"

@@ -259,6 +259,7 @@ TEST(ServerApi, ListingShowsTheCallersOperationsWithFiltersAndPages) {
     for (const auto& entry : body.at("value").as_array()) {
       listed.emplace_back(entry.at("id").as_string());
       EXPECT_EQ(entry.at("type"), "Item.Create");
+      EXPECT_EQ(Str(entry.at("displayName")).rfind("nb", 0), 0U);  // the demo names it
       EXPECT_EQ(Str(entry.at("location")), h.Url("/v1/operations/" + listed.back()));
     }
     if (!body.contains("continuationUri")) break;
@@ -266,6 +267,21 @@ TEST(ServerApi, ListingShowsTheCallersOperationsWithFiltersAndPages) {
     path = uri.substr(uri.find("/v1/"));
   }
   EXPECT_EQ(listed.size(), 5U);
+  // order=desc: newest first across pages; its continuation links keep the order.
+  std::vector<std::string> newest_first;
+  path = "/v1/operations?top=2&order=desc";
+  for (int page = 0; page < 10; ++page) {
+    auto body = ParseJson(h.Send("GET", path).body).as_object();
+    for (const auto& entry : body.at("value").as_array()) {
+      newest_first.emplace_back(entry.at("id").as_string());
+    }
+    if (!body.contains("continuationUri")) break;
+    const std::string uri(body.at("continuationUri").as_string());
+    EXPECT_NE(uri.find("order=desc"), std::string::npos) << uri;
+    path = uri.substr(uri.find("/v1/"));
+  }
+  EXPECT_EQ(newest_first, std::vector<std::string>(listed.rbegin(), listed.rend()));
+  EXPECT_EQ(h.Send("GET", "/v1/operations?order=newest").status, 400);
   // The three long ones are Running, or still NotStarted until their first step committed.
   auto all = ParseJson(h.Send("GET", "/v1/operations").body);
   int unfinished = 0;

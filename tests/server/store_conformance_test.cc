@@ -6,6 +6,7 @@
 // its own, so tests may run in parallel on one database.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <functional>
@@ -499,6 +500,23 @@ TEST_P(StoreConformance, PurgeDeletesOnlyExpiredOperationsAndKeysInBatches) {
   EXPECT_FALSE(store_->FindKey(principal, KeyKind::kIdempotencyKey, "k")->has_value());
 }
 
+// The ids `query` lists, page after page (query.limit each); `between` runs between two pages.
+std::vector<std::string> PageThrough(OperationStore& store, ListQuery query,
+                                     const std::function<void()>& between = {}) {
+  std::vector<std::string> seen;
+  for (int page_number = 0; page_number < 100; ++page_number) {
+    auto page = store.List(query);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    if (!page.ok()) break;
+    EXPECT_LE(page->operations.size(), query.limit);
+    for (const auto& r : page->operations) seen.push_back(r.id);
+    if (!page->more) break;
+    query.after = std::pair{page->operations.back().created_ms, page->operations.back().id};
+    if (between) between();
+  }
+  return seen;
+}
+
 TEST_P(StoreConformance, ListFiltersByCallerStatusAndTypeAndPages) {
   const std::string alice = "list-" + NewId();
   std::vector<StoreWrite> writes;
@@ -530,16 +548,7 @@ TEST_P(StoreConformance, ListFiltersByCallerStatusAndTypeAndPages) {
   query.principal = alice;
   query.now_ms = 1000;
   query.limit = 3;
-  std::vector<std::string> seen;
-  for (int page_number = 0; page_number < 10; ++page_number) {
-    auto page = store_->List(query);
-    ASSERT_TRUE(page.ok());
-    EXPECT_LE(page->operations.size(), 3U);
-    for (const auto& r : page->operations) seen.push_back(r.id);
-    if (!page->more) break;
-    query.after = std::pair{page->operations.back().created_ms, page->operations.back().id};
-  }
-  EXPECT_EQ(seen, ids);
+  EXPECT_EQ(PageThrough(*store_, query), ids);
 
   ListQuery running;
   running.principal = alice;
@@ -550,6 +559,80 @@ TEST_P(StoreConformance, ListFiltersByCallerStatusAndTypeAndPages) {
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->operations.size(), 5U);  // 0, 2, 4 and the two at 200 (6 is of another type)
   EXPECT_FALSE(page->more);
+}
+
+TEST_P(StoreConformance, ListNewestFirstPagesBackwardsWhileNewOperationsArrive) {
+  const std::string alice = "newest-" + NewId();
+  std::vector<StoreWrite> writes;
+  std::vector<std::string> ids;  // oldest first
+  for (int i = 0; i < 7; ++i) {
+    auto r = Record(NewId(), alice, 100 + i / 2,  // pairs share a millisecond: id breaks ties
+                    i % 3 == 0 ? OperationStatus::kRunning : OperationStatus::kSucceeded);
+    writes.push_back(Insert(r));
+    ids.push_back(r.id);
+  }
+  std::sort(ids.begin(), ids.end(), [&](const std::string& a, const std::string& b) {
+    auto created = [&](const std::string& id) {
+      for (const auto& w : writes) {
+        if (w.record.id == id) return w.record.created_ms;
+      }
+      return std::int64_t{0};
+    };
+    return std::pair{created(a), a} < std::pair{created(b), b};
+  });
+  writes.push_back(Insert(Record(NewId(), "bob-" + alice, 500)));
+  MustCommit(*store_, writes);
+
+  ListQuery query;
+  query.principal = alice;
+  query.now_ms = 1000;
+  query.limit = 3;
+  query.newest_first = true;
+  std::string arrived;
+  const auto seen = PageThrough(*store_, query, [&] {
+    if (!arrived.empty()) return;
+    // A newer operation arrives between two pages: it is on a first page, not on the next.
+    auto r = Record(NewId(), alice, 900);
+    arrived = r.id;
+    MustCommit(*store_, {Insert(r)});
+  });
+  EXPECT_EQ(seen, std::vector<std::string>(ids.rbegin(), ids.rend()));
+
+  // The display name is stored with the insert and listed.
+  auto named = Record(NewId(), alice, 950);
+  named.display_name = "Quarterly <report> \xc3\xa9";
+  MustCommit(*store_, {Insert(named)});
+  auto got = store_->Get(named.id, false);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->display_name, named.display_name);
+
+  ListQuery first;
+  first.principal = alice;
+  first.now_ms = 1000;
+  first.limit = 1;
+  first.newest_first = true;
+  auto page = store_->List(first);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->operations.size(), 1U);
+  EXPECT_EQ(page->operations[0].id, named.id);
+  EXPECT_EQ(page->operations[0].display_name, named.display_name);
+  EXPECT_TRUE(page->more);
+
+  first.limit = 10;
+  first.status = OperationStatus::kRunning;
+  page = store_->List(first);
+  ASSERT_TRUE(page.ok());
+  std::vector<std::string> running;
+  for (const auto& r : page->operations) running.push_back(r.id);
+  // Record's default status is Running.
+  std::vector<std::string> expected{named.id, arrived};
+  for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
+    for (const auto& w : writes) {
+      if (w.record.id == *it && w.record.status == OperationStatus::kRunning)
+        expected.push_back(*it);
+    }
+  }
+  EXPECT_EQ(running, expected);
 }
 
 TEST_P(StoreConformance, CountsByStatus) {

@@ -129,7 +129,7 @@ test('the operations page: login, isolation, live progress, escaping, cancel', a
   const late = await create('token-alice', 'late', { durationMs: 600000, progressSteps: 0 });
   await page.waitForSelector(`tr[data-id="${late}"]`, { timeout: BOUND_MS });
   await page.waitForFunction(
-      (id) => document.querySelector(`tr[data-id="${id}"] td:nth-child(3)`)?.textContent ===
+      (id) => document.querySelector(`tr[data-id="${id}"] td:nth-child(4)`)?.textContent ===
               'Succeeded',
       { timeout: BOUND_MS }, moving);
 
@@ -159,4 +159,52 @@ test('the operations page: login, isolation, live progress, escaping, cancel', a
   if (process.env.LRO_UI_SCREENSHOT) {
     await page.screenshot({ path: process.env.LRO_UI_SCREENSHOT, fullPage: true });
   }
+});
+
+test('the operations page: newest first across pages, each row named, names as text', async () => {
+  // With the first test's four, more operations than one page (25) holds.
+  for (let i = 0; i < 26; i++) {
+    await create('token-alice', 'bulk ' + String(i).padStart(2, '0'), { durationMs: 0 });
+  }
+  // The order to expect, from the list endpoint (its order is tested over HTTP and on both
+  // stores): two pages of 25, newest first.
+  const pages = [];
+  let token = '';
+  for (let i = 0; i < 2; i++) {
+    const query = new URLSearchParams({ top: '25', order: 'desc' });
+    if (token) query.set('continuationToken', token);
+    const body = await (await call('token-alice', 'GET', '/v1/operations?' + query)).json();
+    pages.push(body.value);
+    token = body.continuationToken || '';
+  }
+  const listed = pages.flat();
+  assert.equal(listed.length, 30);  // the first test's 4 and these 26; never bob's
+  for (let i = 1; i < listed.length; i++) {
+    assert.ok(listed[i - 1].createdTimeUtc >= listed[i].createdTimeUtc, 'not newest first');
+  }
+
+  const page = await browser.newPage();
+  await page.evaluateOnNewDocument(() => sessionStorage.setItem('lrod.token', 'token-alice'));
+  await page.goto(base + '/ui', { waitUntil: 'load' });
+  const rows = () => page.$$eval('#operations tbody tr',
+                                 (trs) => trs.map((tr) => [tr.dataset.id,
+                                                           tr.querySelector('td.name').textContent]));
+  const shown = async (expected) => {
+    await page.waitForFunction(
+        (first, count) => {
+          const trs = document.querySelectorAll('#operations tbody tr');
+          return trs.length === count && trs[0].dataset.id === first;
+        },
+        { timeout: BOUND_MS }, expected[0].id, expected.length);
+    assert.deepEqual(await rows(), expected.map((op) => [op.id, op.displayName]));
+  };
+  await shown(pages[0]);
+  assert.equal(pages[0][0].displayName, 'bulk 25');  // the newest on top
+  await page.click('#next');
+  await shown(pages[1]);
+  // The first test's markup-like name is on the second page, as text.
+  const named = (await rows()).find(([, name]) => name === XSS);
+  assert.ok(named, 'the item named like markup is not listed by name');
+  assert.equal(await page.$('#operations img'), null, 'markup from a displayName was rendered');
+  await page.close();
 });

@@ -121,7 +121,9 @@ class Reply {
   static Reply NotFound(std::string error_code, std::string message);
   // Starts an operation that runs `work`. lrod answers 200/201 with the result when it
   // finishes within the inline budget, else 202 once the operation is durably stored.
-  static Reply Start(Work work);
+  // `display_name` (e.g. the name of what it creates) is stored with the operation and shown
+  // in listings and on the /ui page; empty = none.
+  static Reply Start(Work work, std::string display_name = {});
 
   enum class Kind { kRespond, kStart };
   [[nodiscard]] Kind kind() const { return kind_; }
@@ -130,6 +132,7 @@ class Reply {
   [[nodiscard]] const std::string& content_type() const { return content_type_; }
   [[nodiscard]] const std::optional<ErrorInfo>& error() const { return error_; }
   [[nodiscard]] const Work& work() const { return work_; }
+  [[nodiscard]] const std::string& display_name() const { return display_name_; }
 
  private:
   Kind kind_ = Kind::kRespond;
@@ -138,6 +141,7 @@ class Reply {
   std::string content_type_;
   std::optional<ErrorInfo> error_;
   Work work_;
+  std::string display_name_;
 };
 
 // Validates and decides; runs on an HTTP thread, so it must not block. Thread-safe.

@@ -9,6 +9,12 @@
 //   server.Wait();  // until Stop() from another thread
 #pragma once
 
+// The operation runtime and the stores sit below this facade and never include it: their
+// sources are compiled with LRO_SERVER_LAYER_BELOW_FACADE (src/server/CMakeLists.txt).
+#ifdef LRO_SERVER_LAYER_BELOW_FACADE
+#error "src/server/runtime and src/server/store must not include lro/server/server.h"
+#endif
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -103,8 +109,10 @@ struct ServerOptions {
   // On Stop: how long running steps get to finish before lrod stops waiting for them.
   std::chrono::milliseconds shutdown_grace = std::chrono::seconds(10);
 
-  // Time for timestamps, retention and throttling; defaults to lro::SystemClock(). Tests
-  // inject lro::testing::FakeClock to expire operations without waiting.
+  // Every time lrod reads: timestamps, retention, leases, timers (ContinueAfter steps, inline
+  // budgets, progress debouncing), log lines; defaults to lro::SystemClock(). Tests inject
+  // lro::testing::FakeClock to expire operations without waiting; a timer then fires only once
+  // the test has moved the clock past its deadline.
   std::shared_ptr<Clock> clock;
 
   // Structured logs, one JSON object per line. Default: stderr. Every request is logged at

@@ -46,6 +46,9 @@ struct OperationRecord {
   std::string id;         // UUID v4
   std::string principal;  // who created it; the only caller who may see it
   std::string type;       // the route's operation type, e.g. "Item.Create"
+  // What its creator named it (Reply::Start), shown in listings; empty = unnamed. Set by the
+  // insert, never updated.
+  std::string display_name;
   OperationStatus status = OperationStatus::kNotStarted;
   std::optional<int> percent_complete;  // 0–100; nullopt = not reported
   std::int64_t created_ms = 0;
@@ -151,7 +154,10 @@ struct ListQuery {
   std::string type;         // empty = any
   std::int64_t now_ms = 0;  // operations with expires_ms <= now_ms are left out
   std::size_t limit = 100;
-  // Continue after this (created_ms, id); nullopt = from the start.
+  // Pages in (created_ms, id) order, oldest first; with newest_first, the other way round.
+  bool newest_first = false;
+  // Continue after this (created_ms, id) in that order; nullopt = from the start. Operations
+  // created meanwhile never shift a later page: newest first, they sort before the start.
   std::optional<std::pair<std::int64_t, std::string>> after;
 };
 

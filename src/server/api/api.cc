@@ -6,6 +6,7 @@
 #include <exception>
 #include <utility>
 
+#include "api/prometheus_text.h"
 #include "api/ui_assets.h"
 #include "common/json_text.h"
 #include "common/time_text.h"
@@ -220,6 +221,7 @@ void EventStream::Finish() {
 Api::Api(ApiConfig config, Runtime& runtime, Router& router, internal::Metrics& metrics,
          Logger& logger)
     : config_(std::move(config)),
+      render_{config_.mode, config_.public_url},
       runtime_(runtime),
       router_(router),
       metrics_(metrics),
@@ -392,8 +394,8 @@ ApiResponse Api::Events(const std::string& principal, std::string request_id) {
                          std::move(request_id));
   }
   auto stream = std::make_shared<EventStream>();
-  // Each event is one operation's state in the list endpoint's words: {id, type, status,
-  // percentComplete, createdTimeUtc, lastUpdatedTimeUtc, error?}.
+  // Each event is one operation's state in the list endpoint's words: {id, type, displayName?,
+  // status, percentComplete, createdTimeUtc, lastUpdatedTimeUtc, error?}.
   const Mode mode = config_.mode;
   const StateWatchers::Id id = config_.watchers->Subscribe(
       principal,
@@ -406,6 +408,10 @@ ApiResponse Api::Events(const std::string& principal, std::string request_id) {
         AppendJsonString(event, snapshot->id);
         event += ",\"type\":";
         AppendJsonString(event, snapshot->type);
+        if (!snapshot->display_name.empty()) {
+          event += ",\"displayName\":";
+          AppendJsonString(event, snapshot->display_name);
+        }
         event += ",\"status\":";
         AppendJsonString(event, VisibleStatusName(mode, snapshot->status));
         event += ",\"percentComplete\":";
@@ -589,6 +595,13 @@ ApiResponse Api::ListOperations(std::string_view query, const std::string& princ
   }
   const auto type = parsed.QueryParam("type");
   if (type) list.type = *type;
+  const auto order = parsed.QueryParam("order");
+  if (order && !order->empty()) {
+    if (*order != "asc" && *order != "desc") {
+      return bad("order must be asc (oldest first, the default) or desc (newest first).");
+    }
+    list.newest_first = *order == "desc";
+  }
   const auto top = parsed.QueryParam("top");
   if (top) {
     int value = 0;
@@ -624,15 +637,16 @@ ApiResponse Api::ListOperations(std::string_view query, const std::string& princ
   body = "{\"value\":[";
   for (std::size_t i = 0; i < page->operations.size(); ++i) {
     if (i > 0) body.push_back(',');
-    AppendListEntry(runtime_.render(), body, page->operations[i]);
+    AppendListEntry(render_, body, page->operations[i]);
   }
   body += ']';
   if (page->more && !page->operations.empty()) {
     const auto& last = page->operations.back();
     const std::string next = std::to_string(last.created_ms) + "." + last.id;
-    std::string uri = runtime_.render().public_url + "/v1/operations?";
+    std::string uri = render_.public_url + "/v1/operations?";
     if (list.status) uri += "status=" + PercentEncode(OperationStatusName(*list.status)) + "&";
     if (!list.type.empty()) uri += "type=" + PercentEncode(list.type) + "&";
+    if (list.newest_first) uri += "order=desc&";
     uri += "top=" + std::to_string(list.limit) + "&continuationToken=" + PercentEncode(next);
     if (config_.mode == Mode::kFabric) {
       body += ",\"continuationToken\":";
@@ -781,7 +795,7 @@ Api::Result Api::RunRoute(ApiRequest& request, std::string_view path, std::strin
       client_id && client_id->size() <= 256 && IsPrintable(*client_id)) {
     client_request_id = std::string(*client_id);
   }
-  runtime_.Create(route, handler_request, reply->work(), std::move(key),
+  runtime_.Create(route, handler_request, reply->work(), reply->display_name(), std::move(key),
                   [this, pending, &route, key_kind, request_id,
                    client_request_id = std::move(client_request_id)](CreateOutcome outcome) {
                     ApiResponse response = RenderCreate(outcome, route, key_kind, request_id);
@@ -819,7 +833,7 @@ ApiResponse Api::RenderCreate(const CreateOutcome& outcome, const Route& route,
     case CreateKind::kAccepted: {
       const Snapshot& s = *outcome.snapshot;
       response.status = 202;
-      const std::string url = StateUrl(runtime_.render(), s.id);
+      const std::string url = StateUrl(render_, s.id);
       if (config_.mode == Mode::kFabric) {
         AddHeader(response.headers, "Location", url);
         AddHeader(response.headers, "x-ms-operation-id", s.id);
@@ -899,15 +913,11 @@ ApiResponse Api::Metrics() {
   static constexpr const char* kEndpoints[] = {"state", "result",  "create", "cancel",
                                                "list",  "handler", "other"};
   for (std::size_t i = 0; i < metrics_.latency.size(); ++i) {
-    metrics_.latency[i].Render(out, "lrod_http_request_duration_seconds",
-                               std::string("endpoint=\"") + kEndpoints[i] + "\"");
+    AppendHistogram(out, "lrod_http_request_duration_seconds",
+                    std::string("endpoint=\"") + kEndpoints[i] + "\"", metrics_.latency[i]);
   }
   auto counter = [&out](std::string_view name, std::string_view help, std::uint64_t value) {
-    AppendMetricHeader(out, name, "counter", help);
-    out += name;
-    out += ' ';
-    out += std::to_string(value);
-    out += '\n';
+    AppendSample(out, name, "counter", help, static_cast<std::int64_t>(value));
   };
   counter("lrod_throttled_requests_total", "Requests answered 429 by the per-caller limit.",
           metrics_.throttled.load());
@@ -943,7 +953,7 @@ ApiResponse Api::Metrics() {
           metrics_.operations_purged.load());
   AppendMetricHeader(out, "lrod_operation_duration_seconds", "histogram",
                      "Time from creation to a terminal status.");
-  metrics_.operation_duration.Render(out, "lrod_operation_duration_seconds", "");
+  AppendHistogram(out, "lrod_operation_duration_seconds", "", metrics_.operation_duration);
   counter("lrod_store_commits_total", "Store transactions (group commits).",
           metrics_.commits.load());
   counter("lrod_store_commit_failures_total", "Store transactions that failed.",
@@ -952,7 +962,7 @@ ApiResponse Api::Metrics() {
           metrics_.committed_writes.load());
   AppendMetricHeader(out, "lrod_store_commit_duration_seconds", "histogram",
                      "Duration of one store transaction, fsync included.");
-  metrics_.commit_latency.Render(out, "lrod_store_commit_duration_seconds", "");
+  AppendHistogram(out, "lrod_store_commit_duration_seconds", "", metrics_.commit_latency);
   if (config_.watchers != nullptr) {
     AppendMetricHeader(out, "lrod_requests_waiting", "gauge",
                        "State reads held by Prefer: wait until a state change or their timeout.");
@@ -961,7 +971,34 @@ ApiResponse Api::Metrics() {
                        "Open event streams (GET /v1/operations/events).");
     out += "lrod_event_streams_open " + std::to_string(config_.watchers->subscribers()) + "\n";
   }
-  runtime_.RenderMetrics(out);
+  const Runtime::Gauges gauges = runtime_.ReadGauges();
+  auto gauge = [&out](std::string_view name, std::string_view help, std::int64_t value) {
+    AppendSample(out, name, "gauge", help, value);
+  };
+  gauge("lrod_operations_active", "Operations not finished (NotStarted or Running).",
+        gauges.operations_active);
+  gauge("lrod_executor_queue_depth", "Work steps waiting for an executor thread or a type slot.",
+        static_cast<std::int64_t>(gauges.executor_queued));
+  gauge("lrod_executor_running", "Work steps running now.",
+        static_cast<std::int64_t>(gauges.executor_running));
+  gauge("lrod_store_writer_queue_depth", "Writes waiting for the next group commit.",
+        static_cast<std::int64_t>(gauges.writer_queued));
+  gauge("lrod_operations_cached", "Operations held in memory.",
+        static_cast<std::int64_t>(gauges.operations_cached));
+  AppendMetricHeader(out, "lrod_operations", "gauge", "Stored operations by status.");
+  for (auto status :
+       {OperationStatus::kNotStarted, OperationStatus::kRunning, OperationStatus::kSucceeded,
+        OperationStatus::kFailed, OperationStatus::kCanceled}) {
+    std::int64_t count = 0;
+    for (const auto& [s, n] : gauges.stored_by_status) {
+      if (s == status) count = n;
+    }
+    out += "lrod_operations{status=\"";
+    out += OperationStatusName(status);
+    out += "\"} ";
+    out += std::to_string(count);
+    out += '\n';
+  }
   return response;
 }
 

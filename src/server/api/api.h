@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/rendering.h"
 #include "lro/http.h"
 #include "lro/server/server.h"
 #include "runtime/logger.h"
@@ -96,6 +97,7 @@ class EventStream {
 
 struct ApiConfig {
   Mode mode = Mode::kFabric;
+  std::string public_url;  // no trailing '/'
   std::map<std::string, std::string> bearer_tokens;
   std::chrono::milliseconds idempotency_window = std::chrono::hours(24);
   double rate_limit = 0;
@@ -143,6 +145,7 @@ class Api {
   void AddCommonHeaders(ApiResponse& response, const Headers* request_headers) const;
 
   ApiConfig config_;
+  RenderConfig render_;
   Runtime& runtime_;
   Router& router_;
   internal::Metrics& metrics_;

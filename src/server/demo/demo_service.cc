@@ -1,8 +1,14 @@
 // The demo service: Fabric-like workspaces and items whose creation is a long-running
 // operation with controllable duration, progress and failure.
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -11,7 +17,6 @@
 
 #include "common/json_text.h"
 #include "lro/server/demo.h"
-#include "runtime/ids.h"
 #include "wire/service_error_parse.h"
 
 namespace lro::server {
@@ -81,6 +86,56 @@ class ItemStore {
   std::map<std::pair<std::string, std::string>, std::map<std::string, std::string>> items_;
 };
 
+// The demo's effect outside lrod (see lro/server/demo.h): the ids of the operations whose item
+// was created, once each, in a file replicas on one machine share.
+class EffectsFile {
+ public:
+  explicit EffectsFile(std::string path) : path_(std::move(path)) {}
+
+  // Appends `operation_id` unless the file has it; returns an error when the file cannot be
+  // read or written (the operation then fails and records nothing).
+  std::optional<ErrorInfo> RecordOnce(const std::string& operation_id) const {
+    const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return Failure("open");
+    std::optional<ErrorInfo> error;
+    if (::flock(fd, LOCK_EX) != 0) {
+      error = Failure("lock");
+    } else if (auto contents = ReadAll(fd); !contents) {
+      error = Failure("read");
+    } else if (contents->find(operation_id + "\n") == std::string::npos) {
+      const std::string line = operation_id + "\n";
+      if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()) ||
+          ::fdatasync(fd) != 0) {
+        error = Failure("write");
+      }
+    }
+    ::close(fd);  // releases the lock
+    return error;
+  }
+
+ private:
+  static std::optional<std::string> ReadAll(int fd) {
+    std::string contents;
+    char buffer[8192];
+    for (off_t offset = 0;;) {
+      const ssize_t n = ::pread(fd, buffer, sizeof buffer, offset);
+      if (n < 0) return std::nullopt;
+      if (n == 0) return contents;
+      contents.append(buffer, static_cast<std::size_t>(n));
+      offset += n;
+    }
+  }
+  ErrorInfo Failure(const char* what) const {
+    return ErrorInfo{"EffectNotRecorded",
+                     std::string("The demo could not ") + what + " its effects file " + path_ +
+                         ": " + std::strerror(errno),
+                     {},
+                     true};
+  }
+
+  std::string path_;
+};
+
 struct Plan {
   std::int64_t duration_ms = 0;
   int progress_steps = 0;
@@ -90,15 +145,19 @@ struct Plan {
 
 struct Run {
   std::shared_ptr<ItemStore> items;
+  std::shared_ptr<const EffectsFile> effects;  // null: none
   std::string principal;
   Item item;
   Plan plan;
 };
 
-WorkResult Finish(const Run& run) {
+WorkResult Finish(const Run& run, const WorkContext& context) {
   if (run.plan.fail) return WorkResult::Error(*run.plan.fail);
   Item item = run.item;
-  item.id = internal::NewOperationId();
+  item.id = context.operation_id();  // a re-run creates the same item
+  if (run.effects) {
+    if (auto error = run.effects->RecordOnce(item.id)) return WorkResult::Error(*error);
+  }
   run.items->Put(run.principal, item);
   if (run.plan.no_result) return WorkResult::NoResult();
   return WorkResult::Json(ItemJson(item));
@@ -110,9 +169,9 @@ Work Step(std::shared_ptr<const Run> run, int k) {
   return [run = std::move(run), k](WorkContext& context) -> WorkResult {
     if (context.CancelRequested()) return WorkResult::Canceled();
     const int intervals = run->plan.progress_steps + 1;
-    if (k == 0 && run->plan.duration_ms == 0) return Finish(*run);
+    if (k == 0 && run->plan.duration_ms == 0) return Finish(*run, context);
     if (k > 0 && k < intervals) context.ReportProgress(k * 100 / intervals);
-    if (k == intervals) return Finish(*run);
+    if (k == intervals) return Finish(*run, context);
     const std::int64_t start = run->plan.duration_ms * k / intervals;
     const std::int64_t end = run->plan.duration_ms * (k + 1) / intervals;
     return WorkResult::ContinueAfter(std::chrono::milliseconds(end - start), Step(run, k + 1));
@@ -176,7 +235,7 @@ std::optional<ErrorInfo> ParsePlan(const boost::json::object& body, Plan& plan) 
 }
 
 Reply CreateItem(const Request& request, const std::shared_ptr<ItemStore>& items,
-                 const DemoOptions& options) {
+                 const std::shared_ptr<const EffectsFile>& effects, const DemoOptions& options) {
   static const std::set<std::string, std::less<>> kTypes{
       "Notebook",    "Lakehouse", "Report",      "SemanticModel",      "DataPipeline",
       "Environment", "Warehouse", "KQLDatabase", "SparkJobDefinition", "Eventhouse"};
@@ -219,23 +278,28 @@ Reply CreateItem(const Request& request, const std::shared_ptr<ItemStore>& items
 
   auto run = std::make_shared<Run>();
   run->items = items;
+  run->effects = effects;
   run->principal = request.principal;
   run->item = std::move(item);
   run->plan = std::move(plan);
-  return Reply::Start(Step(std::move(run), 0));
+  std::string display_name = run->item.display_name;
+  return Reply::Start(Step(std::move(run), 0), std::move(display_name));
 }
 
 }  // namespace
 
 void RegisterDemoService(Server& server, DemoOptions options) {
   auto items = std::make_shared<ItemStore>();
+  std::shared_ptr<const EffectsFile> effects;
+  if (!options.effects_file.empty()) effects = std::make_shared<EffectsFile>(options.effects_file);
   RouteOptions create;
   create.operation_type = "Item.Create";
   create.idempotent = true;
   create.inline_status = 201;
-  server.Route(
-      "POST", "/v1/workspaces/{ws}/items", create,
-      [items, options](const Request& request) { return CreateItem(request, items, options); });
+  server.Route("POST", "/v1/workspaces/{ws}/items", create,
+               [items, effects, options](const Request& request) {
+                 return CreateItem(request, items, effects, options);
+               });
   server.Route("GET", "/v1/workspaces/{ws}/items/{id}", {}, [items](const Request& request) {
     auto item = items->Get(request.principal, *request.Param("ws"), *request.Param("id"));
     if (!item) return Reply::NotFound("ItemNotFound", "The requested item was not found.");

@@ -9,10 +9,11 @@
 namespace lro::server::internal {
 
 GroupCommitter::GroupCommitter(std::shared_ptr<OperationStore> store, std::size_t max_batch,
-                               Observer observer)
+                               Observer observer, std::shared_ptr<Clock> clock)
     : store_(std::move(store)),
       max_batch_(max_batch == 0 ? 1 : max_batch),
       observer_(std::move(observer)),
+      clock_(clock ? std::move(clock) : SystemClock()),
       thread_([this] {
         pthread_setname_np(pthread_self(), "lrod-writer");
         Loop();
@@ -109,10 +110,10 @@ void GroupCommitter::CommitBatch(std::deque<Item>& batch) {
   std::vector<Status> statuses(batch.size());
   std::vector<WriteOutcome> outcomes(batch.size());
   if (!writes.empty()) {
-    const auto started = std::chrono::steady_clock::now();
+    const MonotonicTime started = clock_->Now();
     auto committed = store_->Commit(writes);
     if (observer_) {
-      observer_(writes.size(), std::chrono::steady_clock::now() - started, committed.ok());
+      observer_(writes.size(), clock_->Now() - started, committed.ok());
     }
     if (committed.ok()) {
       for (std::size_t i = 0; i < writes.size() && i < committed->size(); ++i) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include "lro/clock.h"
 #include "lro/server/store.h"
 
 namespace lro::server::internal {
@@ -30,8 +31,9 @@ class GroupCommitter {
   using Observer =
       std::function<void(std::size_t writes, std::chrono::nanoseconds elapsed, bool ok)>;
 
+  // `clock` times the transactions for the observer (null: the system clock).
   GroupCommitter(std::shared_ptr<OperationStore> store, std::size_t max_batch,
-                 Observer observer = {});
+                 Observer observer = {}, std::shared_ptr<Clock> clock = nullptr);
   // Stop()s.
   ~GroupCommitter();
   GroupCommitter(const GroupCommitter&) = delete;
@@ -60,6 +62,7 @@ class GroupCommitter {
   std::shared_ptr<OperationStore> store_;
   const std::size_t max_batch_;
   Observer observer_;
+  std::shared_ptr<Clock> clock_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

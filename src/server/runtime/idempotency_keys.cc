@@ -9,6 +9,12 @@
 #include "runtime/runtime.h"
 
 namespace lro::server::internal {
+namespace {
+
+// How long an answered key stays in memory after its last use.
+constexpr std::chrono::minutes kAnsweredKeyMemory{10};
+
+}  // namespace
 
 Runtime::KeyDecision Runtime::ReserveKey(const std::string& principal, const KeySpec& key) {
   KeyDecision decision;
@@ -33,7 +39,7 @@ Runtime::KeyDecision Runtime::ReserveKey(const std::string& principal, const Key
     std::lock_guard lock(keys_mutex_);
     auto it = keys_.find(decision.map_key);
     if (it != keys_.end() && it->second.expires_ms > now) {
-      it->second.touched = std::chrono::steady_clock::now();
+      it->second.touched = config_.clock->Now();
       judge(it->second);
       return decision;
     }
@@ -48,16 +54,13 @@ Runtime::KeyDecision Runtime::ReserveKey(const std::string& principal, const Key
   }
   if (stored.ok() && *stored && (*stored)->expires_ms > now) {
     KeyEntry entry{(*stored)->fingerprint, (*stored)->operation_id, true, (*stored)->expires_ms,
-                   std::chrono::steady_clock::now()};
+                   config_.clock->Now()};
     judge(entry);
     keys_[decision.map_key] = std::move(entry);
     return decision;
   }
-  keys_[decision.map_key] = KeyEntry{key.fingerprint,
-                                     {},
-                                     false,
-                                     now + config_.idempotency_window.count(),
-                                     std::chrono::steady_clock::now()};
+  keys_[decision.map_key] = KeyEntry{
+      key.fingerprint, {}, false, now + config_.idempotency_window.count(), config_.clock->Now()};
   decision.state = KeyState::kReserved;
   return decision;
 }
@@ -71,7 +74,21 @@ void Runtime::MarkKeyAnswered(const std::string& map_key) {
   std::lock_guard lock(keys_mutex_);
   if (auto it = keys_.find(map_key); it != keys_.end()) {
     it->second.answered = true;
-    it->second.touched = std::chrono::steady_clock::now();
+    it->second.touched = config_.clock->Now();
+  }
+}
+
+void Runtime::ForgetOldKeys() {
+  const std::int64_t now_ms = NowMs();
+  const MonotonicTime now = config_.clock->Now();
+  std::lock_guard lock(keys_mutex_);
+  for (auto it = keys_.begin(); it != keys_.end();) {
+    if (it->second.expires_ms <= now_ms ||
+        (it->second.answered && now - it->second.touched > kAnsweredKeyMemory)) {
+      it = keys_.erase(it);
+    } else {
+      ++it;
+    }
   }
 }
 
@@ -92,12 +109,12 @@ void Runtime::AnswerFromKeyHolder(const std::shared_ptr<LiveOp>& op, const KeyRe
     op->budget_timer = 0;
     op->continuation_timer = 0;
   }
-  Evict(op);
+  cache_->Erase(op);
   live_.fetch_sub(1, std::memory_order_relaxed);
   if (!op->key_map_key.empty()) {
     std::lock_guard lock(keys_mutex_);
     keys_[op->key_map_key] = KeyEntry{holder.fingerprint, holder.operation_id, true,
-                                      holder.expires_ms, std::chrono::steady_clock::now()};
+                                      holder.expires_ms, config_.clock->Now()};
   }
   if (!answer) return;
   if (!op->key || holder.fingerprint != op->key->fingerprint) {

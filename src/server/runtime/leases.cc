@@ -50,7 +50,7 @@ Status Runtime::ClaimOnWriter(OperationStore& store, bool reclaim_own, std::size
   std::size_t rerun = 0;
   std::size_t failed = 0;
   for (const auto& record : *records) {
-    if (auto op = Lookup(record.id)) {
+    if (auto op = cache_->Find(record.id)) {
       std::lock_guard lock(op->mutex);
       if (!op->dead && op->version > 0 && op->route != nullptr && !op->terminal_published) {
         // Still running here (its lease lapsed, say after a pause): the claim renewed it.
@@ -74,6 +74,7 @@ void Runtime::Adopt(const OperationRecord& record, std::size_t& rerun, std::size
   op->id = record.id;
   op->principal = record.principal;
   op->type = record.type;
+  op->display_name = record.display_name;
   op->created_ms = record.created_ms;
   op->status = record.status;
   op->percent = record.percent_complete;
@@ -85,10 +86,7 @@ void Runtime::Adopt(const OperationRecord& record, std::size_t& rerun, std::size
   op->route = router_.ByType(record.type);
   op->retry_after_s = RetryAfterFor(record.type);
   op->committed = SnapshotFromRecord(record);
-  {
-    std::unique_lock lock(cache_mutex_);
-    cache_[op->id] = op;
-  }
+  cache_->Put(op);
   live_.fetch_add(1, std::memory_order_relaxed);
 
   if (record.cancel_requested) {
@@ -154,7 +152,7 @@ void Runtime::HeartbeatOnWriter(OperationStore& store) {
     held.insert(lease.id);
     if (!lease.cancel_requested) continue;
     // A cancel request received by any replica: honoured here, within one heartbeat.
-    if (auto op = Lookup(lease.id)) {
+    if (auto op = cache_->Find(lease.id)) {
       std::lock_guard lock(op->mutex);
       if (!op->dead && !op->cancel_requested && !IsTerminal(op->status) && op->route != nullptr) {
         if (auto wake = RequestCancelLocked(op); wake != 0) wakes.push_back(wake);
@@ -164,17 +162,14 @@ void Runtime::HeartbeatOnWriter(OperationStore& store) {
   for (auto wake : wakes) timers_->RunNow(wake);
   // What this replica runs but no longer holds was taken over.
   std::vector<std::shared_ptr<LiveOp>> lost;
-  {
-    std::shared_lock lock(cache_mutex_);
-    for (const auto& [id, op] : cache_) {
-      if (held.contains(id)) continue;
-      std::lock_guard op_lock(op->mutex);
-      if (!op->dead && op->version > 0 && op->route != nullptr && op->committed &&
-          !IsTerminal(op->committed->status)) {
-        lost.push_back(op);
-      }
+  cache_->ForEach([&held, &lost](const std::shared_ptr<LiveOp>& op) {
+    if (held.contains(op->id)) return;
+    std::lock_guard op_lock(op->mutex);
+    if (!op->dead && op->version > 0 && op->route != nullptr && op->committed &&
+        !IsTerminal(op->committed->status)) {
+      lost.push_back(op);
     }
-  }
+  });
   for (const auto& op : lost) {
     logger_.Log(LogLevel::kWarning, "lease lost: another replica took this operation over",
                 {{"operationId", op->id}});
@@ -219,10 +214,7 @@ void Runtime::WakeUp() {
 
 void Runtime::ReleaseLeases() {
   std::vector<std::shared_ptr<LiveOp>> ops;
-  {
-    std::shared_lock lock(cache_mutex_);
-    for (const auto& [id, op] : cache_) ops.push_back(op);
-  }
+  cache_->ForEach([&ops](const std::shared_ptr<LiveOp>& op) { ops.push_back(op); });
   std::size_t released = 0;
   for (const auto& op : ops) {
     std::lock_guard lock(op->mutex);
@@ -262,7 +254,7 @@ void Runtime::Abandon(const std::shared_ptr<LiveOp>& op) {
       outcome.snapshot = op->committed;
     }
   }
-  Evict(op);
+  cache_->Erase(op);
   if (was_live) live_.fetch_sub(1, std::memory_order_relaxed);
   if (answer) answer(std::move(outcome));
 }

@@ -26,6 +26,7 @@ struct LiveOp {
   std::string id;
   std::string principal;
   std::string type;
+  std::string display_name;
   Route* route = nullptr;  // null for operations read back from the store
   std::int64_t created_ms = 0;
   std::string request;  // for re-runs (empty = cannot be re-run); moved into the insert
@@ -72,7 +73,7 @@ struct LiveOp {
   std::shared_ptr<Work> continuation;
   TimerQueue::Id continuation_timer = 0;
   TimerQueue::Id progress_timer = 0;
-  std::chrono::steady_clock::time_point progress_written_at{};
+  MonotonicTime progress_written_at{};
 };
 
 // The error of an operation canceled at its caller's request.

@@ -8,15 +8,16 @@
 
 namespace lro::server::internal {
 
-Logger::Logger(LogLevel level, std::function<void(std::string_view)> sink)
-    : level_(level), sink_(std::move(sink)) {}
+Logger::Logger(LogLevel level, std::function<void(std::string_view)> sink,
+               std::shared_ptr<Clock> clock)
+    : level_(level), sink_(std::move(sink)), clock_(clock ? std::move(clock) : SystemClock()) {}
 
 void Logger::Log(LogLevel level, std::string_view message, std::initializer_list<Field> fields) {
   if (!Enabled(level)) return;
   std::string line;
   line.reserve(128);
   line += "{\"time\":\"";
-  AppendIso8601(line, ToUnixMs(std::chrono::system_clock::now()));
+  AppendIso8601(line, ToUnixMs(clock_->WallNow()));
   line += "\",\"level\":\"";
   line += LogLevelName(level);
   line += "\",\"msg\":";

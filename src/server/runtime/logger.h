@@ -3,11 +3,13 @@
 
 #include <functional>
 #include <initializer_list>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include "lro/clock.h"
 #include "lro/log.h"
 
 namespace lro::server::internal {
@@ -16,8 +18,9 @@ class Logger {
  public:
   using Field = std::pair<std::string_view, std::string_view>;
 
-  // Null sink = stderr.
-  Logger(LogLevel level, std::function<void(std::string_view)> sink);
+  // Null sink = stderr; the time of each line is `clock`'s (null: the system clock).
+  Logger(LogLevel level, std::function<void(std::string_view)> sink,
+         std::shared_ptr<Clock> clock = nullptr);
 
   [[nodiscard]] bool Enabled(LogLevel level) const { return level >= level_; }
   // {"time":"…","level":"info","msg":"…","key":"value",…}
@@ -26,6 +29,7 @@ class Logger {
  private:
   LogLevel level_;
   std::function<void(std::string_view)> sink_;
+  std::shared_ptr<Clock> clock_;
   std::mutex mutex_;
 };
 

@@ -1,7 +1,5 @@
 #include "runtime/metrics.h"
 
-#include <cstdio>
-
 namespace lro::server::internal {
 
 void Histogram::Observe(std::chrono::nanoseconds value) {
@@ -17,54 +15,14 @@ void Histogram::Observe(double seconds) {
   sum_ns_.fetch_add(ns > 0 ? static_cast<std::uint64_t>(ns) : 0, std::memory_order_relaxed);
 }
 
-void Histogram::Render(std::string& out, std::string_view name, std::string_view labels) const {
-  char number[64];
-  std::uint64_t cumulative = 0;
-  for (std::size_t i = 0; i <= kBounds.size(); ++i) {
-    cumulative += buckets_[i].load(std::memory_order_relaxed);
-    out += name;
-    out += "_bucket{";
-    if (!labels.empty()) {
-      out += labels;
-      out += ',';
-    }
-    if (i < kBounds.size()) {
-      std::snprintf(number, sizeof number, "le=\"%g\"} ", kBounds[i]);
-    } else {
-      std::snprintf(number, sizeof number, "le=\"+Inf\"} ");
-    }
-    out += number;
-    out += std::to_string(cumulative);
-    out += '\n';
+Histogram::Counts Histogram::Read() const {
+  Counts counts;
+  for (std::size_t i = 0; i < buckets_.size(); ++i) {
+    counts.buckets[i] = buckets_[i].load(std::memory_order_relaxed);
   }
-  // Appended, not `"{" + std::string(…)`: g++ 12 -O3 -Wrestrict false positive (GCC 105651).
-  std::string suffix;
-  if (!labels.empty()) suffix.append("{").append(labels).append("}");
-  std::snprintf(number, sizeof number, " %.9f\n",
-                static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9);
-  out += name;
-  out += "_sum";
-  out += suffix;
-  out += number;
-  out += name;
-  out += "_count";
-  out += suffix;
-  out += ' ';
-  out += std::to_string(count_.load(std::memory_order_relaxed));
-  out += '\n';
-}
-
-void AppendMetricHeader(std::string& out, std::string_view name, std::string_view type,
-                        std::string_view help) {
-  out += "# HELP ";
-  out += name;
-  out += ' ';
-  out += help;
-  out += "\n# TYPE ";
-  out += name;
-  out += ' ';
-  out += type;
-  out += '\n';
+  counts.count = count_.load(std::memory_order_relaxed);
+  counts.sum_seconds = static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9;
+  return counts;
 }
 
 }  // namespace lro::server::internal

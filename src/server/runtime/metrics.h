@@ -1,12 +1,11 @@
-// Counters and histograms behind /metrics (Prometheus text format 0.0.4).
+// Counters and histograms behind /metrics. Their text form (Prometheus) is the API layer's:
+// api/prometheus_text.h.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <string>
-#include <string_view>
 
 namespace lro::server::internal {
 
@@ -17,8 +16,13 @@ class Histogram {
       0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0};
   void Observe(std::chrono::nanoseconds value);
   void Observe(double seconds);
-  // Appends the _bucket/_sum/_count lines of `name` with `labels` ("" or `k="v"`).
-  void Render(std::string& out, std::string_view name, std::string_view labels) const;
+
+  struct Counts {
+    std::array<std::uint64_t, kBounds.size() + 1> buckets{};  // not cumulative; last is +Inf
+    std::uint64_t count = 0;
+    double sum_seconds = 0;
+  };
+  [[nodiscard]] Counts Read() const;
 
  private:
   std::array<std::atomic<std::uint64_t>, kBounds.size() + 1> buckets_{};
@@ -55,9 +59,5 @@ struct Metrics {
     }
   }
 };
-
-// Appends "# HELP"/"# TYPE" lines.
-void AppendMetricHeader(std::string& out, std::string_view name, std::string_view type,
-                        std::string_view help);
 
 }  // namespace lro::server::internal

@@ -1,10 +1,7 @@
 #include "runtime/runtime.h"
 
 #include <algorithm>
-#include <boost/json.hpp>
-#include <condition_variable>
 #include <exception>
-#include <future>
 #include <utility>
 #include <vector>
 
@@ -85,7 +82,7 @@ Runtime::Runtime(RuntimeConfig config, std::shared_ptr<OperationStore> store, Ro
       metrics_(metrics),
       logger_(logger) {
   if (!config_.clock) config_.clock = SystemClock();
-  cache_.reserve(1 << 16);
+  cache_ = std::make_unique<OperationCache>(config_.clock, config_.hot_period, config_.hot_limit);
 }
 
 Runtime::~Runtime() { Stop(); }
@@ -97,7 +94,7 @@ Status Runtime::Start() {
   for (const auto& route : router_.routes()) {
     route->executor_class = executor_->AddClass(route->options.max_concurrency);
   }
-  timers_ = std::make_unique<TimerQueue>();
+  timers_ = std::make_unique<TimerQueue>(config_.clock);
   committer_ = std::make_unique<GroupCommitter>(
       store_, config_.max_batch,
       [this](std::size_t writes, std::chrono::nanoseconds elapsed, bool ok) {
@@ -105,10 +102,13 @@ Status Runtime::Start() {
         metrics_.committed_writes.fetch_add(ok ? writes : 0, std::memory_order_relaxed);
         if (!ok) metrics_.commit_failures.fetch_add(1, std::memory_order_relaxed);
         metrics_.commit_latency.Observe(elapsed);
-      });
+      },
+      config_.clock);
+  retention_ =
+      std::make_unique<Retention>(RetentionConfig{config_.purge_interval, config_.purge_batch},
+                                  config_.clock, *committer_, metrics_, logger_);
   if (auto status = ClaimAtStart(); !status.ok()) return status;
   started_ = true;
-  next_purge_ = std::chrono::steady_clock::now();
   janitor_timer_ = timers_->After(std::chrono::milliseconds(1000), [this] { Janitor(); });
   LeaseTick();
   store_->SetWakeUp([this] { WakeUp(); });
@@ -121,16 +121,10 @@ void Runtime::Stop() {
   stopping_ = true;
   store_->SetWakeUp(nullptr);  // joins the store's listener: nothing calls WakeUp after this
   // Wake work sleeping in SleepFor.
-  std::vector<std::shared_ptr<LiveOp>> sleepers;
-  {
-    std::shared_lock lock(cache_mutex_);
-    for (const auto& [id, op] : cache_) sleepers.push_back(op);
-  }
-  for (const auto& op : sleepers) {
+  cache_->ForEach([](const std::shared_ptr<LiveOp>& op) {
     std::lock_guard lock(op->mutex);
     op->wake.notify_all();
-  }
-  sleepers.clear();
+  });
   if (!executor_->Stop(config_.shutdown_grace)) {
     logger_.Log(LogLevel::kWarning, "work still running after the shutdown grace period; waiting");
     executor_->Stop(std::chrono::hours(24 * 365));
@@ -141,14 +135,13 @@ void Runtime::Stop() {
   logger_.Log(LogLevel::kInfo, "operation runtime stopped",
               {{"unfinished", std::to_string(live_.load())}});
   // Break the LiveOp <-> callback cycles.
-  std::lock_guard lock(cache_mutex_);
-  cache_.clear();
+  cache_->Clear();
 }
 
 // ---- creation ---------------------------------------------------------------------------
 
-void Runtime::Create(Route& route, const Request& request, Work work, std::optional<KeySpec> key,
-                     CreateCallback done) {
+void Runtime::Create(Route& route, const Request& request, Work work, std::string display_name,
+                     std::optional<KeySpec> key, CreateCallback done) {
   if (stopping()) {
     done(CreateOutcome{CreateKind::kUnavailable, nullptr, false, "the server is shutting down"});
     return;
@@ -186,6 +179,7 @@ void Runtime::Create(Route& route, const Request& request, Work work, std::optio
   op->id = NewOperationId();
   op->principal = request.principal;
   op->type = route.options.operation_type;
+  op->display_name = std::move(display_name);
   op->route = &route;
   op->created_ms = NowMs();
   op->updated_ms = op->created_ms;
@@ -202,10 +196,7 @@ void Runtime::Create(Route& route, const Request& request, Work work, std::optio
   op->answer = std::move(done);
   op->write_queued = true;
   op->attempts = 1;
-  {
-    std::unique_lock lock(cache_mutex_);
-    cache_.emplace(op->id, op);
-  }
+  cache_->Add(op);
   metrics_.operations_created.fetch_add(1, std::memory_order_relaxed);
   live_.fetch_add(1, std::memory_order_relaxed);
 
@@ -213,7 +204,7 @@ void Runtime::Create(Route& route, const Request& request, Work work, std::optio
                           [this, op](const Status& status, const WriteOutcome& outcome) {
                             OnWriteDone(op, status, outcome);
                           })) {
-    Evict(op);
+    cache_->Erase(op);
     live_.fetch_sub(1, std::memory_order_relaxed);
     if (!map_key.empty()) ReleaseKey(map_key);
     CreateCallback answer = std::move(op->answer);
@@ -295,6 +286,7 @@ std::optional<StoreWrite> Runtime::PrepareWrite(const std::shared_ptr<LiveOp>& o
   if (!op->insert_prepared) {
     r.principal = op->principal;
     r.type = op->type;
+    r.display_name = op->display_name;
     r.created_ms = op->created_ms;
     r.request = std::move(op->request);  // only the insert stores it; nothing reads it after
     write.key = op->key;
@@ -304,6 +296,7 @@ std::optional<StoreWrite> Runtime::PrepareWrite(const std::shared_ptr<LiveOp>& o
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->id = op->id;
   snapshot->type = op->type;
+  snapshot->display_name = op->display_name;
   snapshot->status = op->status;
   snapshot->percent_complete = op->percent;
   snapshot->created_ms = op->created_ms;
@@ -313,7 +306,7 @@ std::optional<StoreWrite> Runtime::PrepareWrite(const std::shared_ptr<LiveOp>& o
   snapshot->has_result = op->has_result;
   snapshot->result = op->result;
   snapshot->retry_after_s = op->retry_after_s;
-  RenderSnapshot(config_.render, *snapshot);
+  config_.render(*snapshot);
   op->prepared = std::move(snapshot);
   return write;
 }
@@ -377,7 +370,7 @@ void Runtime::OnWriteDone(const std::shared_ptr<LiveOp>& op, const Status& statu
                 {{"operationId", op->id}, {"error", status.message()}});
     if (was_insert) {
       if (!op->key_map_key.empty()) ReleaseKey(op->key_map_key);
-      Evict(op);
+      cache_->Erase(op);
       live_.fetch_sub(1, std::memory_order_relaxed);
       if (answer) {
         answer(CreateOutcome{CreateKind::kUnavailable, nullptr, false, status.message()});
@@ -417,7 +410,7 @@ void Runtime::OnWriteDone(const std::shared_ptr<LiveOp>& op, const Status& statu
     metrics_.operation_duration.Observe(
         static_cast<double>(snapshot.updated_ms - snapshot.created_ms) / 1000.0);
     live_.fetch_sub(1, std::memory_order_relaxed);
-    CacheFinished(op);
+    cache_->KeepHot(op);
     if (logger_.Enabled(LogLevel::kDebug)) {
       logger_.Log(LogLevel::kDebug, "operation finished",
                   {{"operationId", op->id}, {"status", OperationStatusName(snapshot.status)}});
@@ -519,7 +512,7 @@ void Runtime::ReportProgress(const std::shared_ptr<LiveOp>& op, int percent) {
   op->percent = percent;
   op->updated_ms = NowMs();
   if (op->progress_timer != 0) return;  // a write is already scheduled; it takes the latest
-  const auto now = std::chrono::steady_clock::now();
+  const MonotonicTime now = config_.clock->Now();
   if (now - op->progress_written_at >= config_.progress_debounce) {
     op->progress_written_at = now;
     RequestWriteLocked(op);
@@ -528,37 +521,12 @@ void Runtime::ReportProgress(const std::shared_ptr<LiveOp>& op, int percent) {
   op->progress_timer = timers_->At(op->progress_written_at + config_.progress_debounce, [this, op] {
     std::lock_guard inner(op->mutex);
     op->progress_timer = 0;
-    op->progress_written_at = std::chrono::steady_clock::now();
+    op->progress_written_at = config_.clock->Now();
     RequestWriteLocked(op);
   });
 }
 
 // ---- reads -------------------------------------------------------------------------------
-
-std::shared_ptr<LiveOp> Runtime::Lookup(std::string_view id) {
-  std::shared_lock lock(cache_mutex_);
-  auto it = cache_.find(id);
-  return it == cache_.end() ? nullptr : it->second;
-}
-
-void Runtime::Evict(const std::shared_ptr<LiveOp>& op) {
-  std::unique_lock lock(cache_mutex_);
-  auto it = cache_.find(op->id);
-  if (it != cache_.end() && it->second == op) cache_.erase(it);
-}
-
-void Runtime::CacheFinished(const std::shared_ptr<LiveOp>& op) {
-  std::shared_ptr<LiveOp> evicted;
-  {
-    std::lock_guard lock(finished_mutex_);
-    finished_.emplace_back(std::chrono::steady_clock::now(), op);
-    if (finished_.size() > config_.hot_limit) {
-      evicted = finished_.front().second.lock();
-      finished_.pop_front();
-    }
-  }
-  if (evicted) Evict(evicted);
-}
 
 bool Runtime::Expired(const Snapshot& snapshot) const {
   return snapshot.expires_ms && *snapshot.expires_ms <= NowMs();
@@ -573,6 +541,7 @@ std::shared_ptr<Snapshot> Runtime::SnapshotFromRecord(const OperationRecord& rec
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->id = record.id;
   snapshot->type = record.type;
+  snapshot->display_name = record.display_name;
   snapshot->status = record.status;
   snapshot->percent_complete = record.percent_complete;
   snapshot->created_ms = record.created_ms;
@@ -585,7 +554,7 @@ std::shared_ptr<Snapshot> Runtime::SnapshotFromRecord(const OperationRecord& rec
         std::make_shared<const ResultData>(ResultData{record.result_content_type, record.result});
   }
   snapshot->retry_after_s = RetryAfterFor(record.type);
-  RenderSnapshot(config_.render, *snapshot);
+  config_.render(*snapshot);
   return snapshot;
 }
 
@@ -594,7 +563,7 @@ StatusOr<std::shared_ptr<const Snapshot>> Runtime::Find(std::string_view id,
                                                         bool with_result) {
   const std::shared_ptr<const Snapshot> none;
   if (!IsCanonicalUuid(id)) return none;
-  if (auto op = Lookup(id)) {
+  if (auto op = cache_->Find(id)) {
     std::shared_ptr<const Snapshot> snapshot;
     {
       std::lock_guard lock(op->mutex);
@@ -604,7 +573,7 @@ StatusOr<std::shared_ptr<const Snapshot>> Runtime::Find(std::string_view id,
     if (!with_result || !snapshot->has_result || snapshot->result) return snapshot;
   }
   // Not in memory (finished a while ago, or before a restart), or its result was not loaded.
-  const bool load_result = with_result || config_.render.mode == Mode::kAzure;
+  const bool load_result = with_result || config_.state_carries_result;
   auto record = store_->Get(id, load_result);
   if (!record.ok()) return record.status();
   if (!*record || (*record)->principal != principal) return none;
@@ -624,16 +593,7 @@ StatusOr<std::shared_ptr<const Snapshot>> Runtime::Find(std::string_view id,
     op->insert_prepared = true;
     op->terminal_published = true;
     op->committed = snapshot;
-    bool inserted = false;
-    {
-      std::unique_lock lock(cache_mutex_);
-      auto it = cache_.find(op->id);
-      if (it == cache_.end()) {
-        cache_.emplace(op->id, op);
-        inserted = true;
-      }
-    }
-    if (inserted) CacheFinished(op);
+    if (cache_->Add(op)) cache_->KeepHot(op);
   }
   return std::shared_ptr<const Snapshot>(std::move(snapshot));
 }
@@ -642,7 +602,7 @@ StatusOr<std::shared_ptr<const Snapshot>> Runtime::Cancel(std::string_view id,
                                                           std::string_view principal) {
   const std::shared_ptr<const Snapshot> none;
   if (!IsCanonicalUuid(id)) return none;
-  auto op = Lookup(id);
+  auto op = cache_->Find(id);
   std::shared_ptr<const Snapshot> snapshot;
   bool local = false;
   bool persist = false;
@@ -710,110 +670,27 @@ StatusOr<ListPage> Runtime::List(ListQuery query) {
 
 // ---- recovery and retention --------------------------------------------------------------
 
-std::size_t Runtime::PurgeExpired() {
-  std::size_t total = 0;
-  for (;;) {
-    std::promise<std::size_t> purged;
-    auto future = purged.get_future();
-    committer_->Run([this, &purged](OperationStore& store) {
-      auto result = store.PurgeExpired(NowMs(), config_.purge_batch);
-      if (!result.ok()) {
-        logger_.Log(LogLevel::kError, "retention pass failed",
-                    {{"error", result.status().message()}});
-      }
-      purged.set_value(result.ok() ? *result : 0);
-    });
-    if (future.wait_for(std::chrono::minutes(5)) != std::future_status::ready) break;
-    const std::size_t count = future.get();
-    total += count;
-    if (count < config_.purge_batch) break;
-  }
-  metrics_.operations_purged.fetch_add(total, std::memory_order_relaxed);
-  return total;
-}
+std::size_t Runtime::PurgeExpired() { return retention_->PurgeNow(); }
 
 void Runtime::Janitor() {
   if (stopping()) return;
-  const auto now = std::chrono::steady_clock::now();
-  // Cool finished operations down to the store.
-  std::vector<std::shared_ptr<LiveOp>> cold;
-  {
-    std::lock_guard lock(finished_mutex_);
-    while (!finished_.empty() && now - finished_.front().first > config_.hot_period) {
-      if (auto op = finished_.front().second.lock()) cold.push_back(std::move(op));
-      finished_.pop_front();
-    }
-  }
-  for (const auto& op : cold) Evict(op);
-  cold.clear();
-  // Forget answered keys after a while (the store still has them), and expired ones.
-  {
-    const std::int64_t now_ms = NowMs();
-    std::lock_guard lock(keys_mutex_);
-    for (auto it = keys_.begin(); it != keys_.end();) {
-      if (it->second.expires_ms <= now_ms ||
-          (it->second.answered && now - it->second.touched > std::chrono::minutes(10))) {
-        it = keys_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  }
-  if (now >= next_purge_ || purge_again_.exchange(false)) {
-    next_purge_ = now + config_.purge_interval;
-    committer_->Run([this](OperationStore& store) {
-      auto result = store.PurgeExpired(NowMs(), config_.purge_batch);
-      if (result.ok()) {
-        metrics_.operations_purged.fetch_add(*result, std::memory_order_relaxed);
-        // A full batch: more are due; continue at the next tick.
-        if (*result == config_.purge_batch) purge_again_ = true;
-      } else {
-        logger_.Log(LogLevel::kError, "retention pass failed",
-                    {{"error", result.status().message()}});
-      }
-    });
-  }
+  cache_->CoolDown();
+  ForgetOldKeys();
+  retention_->Tick();
   janitor_timer_ = timers_->After(std::chrono::milliseconds(1000), [this] { Janitor(); });
 }
 
-void Runtime::RenderMetrics(std::string& out) {
-  auto gauge = [&out](std::string_view name, std::string_view help, double value) {
-    AppendMetricHeader(out, name, "gauge", help);
-    out += name;
-    out += ' ';
-    out += std::to_string(static_cast<std::int64_t>(value));
-    out += '\n';
-  };
-  gauge("lrod_operations_active", "Operations not finished (NotStarted or Running).",
-        static_cast<double>(live_.load()));
-  gauge("lrod_executor_queue_depth", "Work steps waiting for an executor thread or a type slot.",
-        static_cast<double>(executor_->queued()));
-  gauge("lrod_executor_running", "Work steps running now.",
-        static_cast<double>(executor_->running()));
-  gauge("lrod_store_writer_queue_depth", "Writes waiting for the next group commit.",
-        static_cast<double>(committer_->queue_depth()));
-  {
-    std::shared_lock lock(cache_mutex_);
-    gauge("lrod_operations_cached", "Operations held in memory.",
-          static_cast<double>(cache_.size()));
+Runtime::Gauges Runtime::ReadGauges() {
+  Gauges gauges;
+  gauges.operations_active = live_.load();
+  gauges.executor_queued = executor_->queued();
+  gauges.executor_running = executor_->running();
+  gauges.writer_queued = committer_->queue_depth();
+  gauges.operations_cached = cache_->size();
+  if (auto counts = store_->CountByStatus(); counts.ok()) {
+    gauges.stored_by_status.assign(counts->begin(), counts->end());
   }
-  auto counts = store_->CountByStatus();
-  AppendMetricHeader(out, "lrod_operations", "gauge", "Stored operations by status.");
-  for (auto status :
-       {OperationStatus::kNotStarted, OperationStatus::kRunning, OperationStatus::kSucceeded,
-        OperationStatus::kFailed, OperationStatus::kCanceled}) {
-    std::int64_t count = 0;
-    if (counts.ok()) {
-      for (const auto& [s, n] : *counts) {
-        if (s == status) count = n;
-      }
-    }
-    out += "lrod_operations{status=\"";
-    out += OperationStatusName(status);
-    out += "\"} ";
-    out += std::to_string(count);
-    out += '\n';
-  }
+  return gauges;
 }
 
 }  // namespace lro::server::internal

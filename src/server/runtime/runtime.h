@@ -5,15 +5,15 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "lro/clock.h"
 #include "lro/server/handler.h"
@@ -22,6 +22,8 @@
 #include "runtime/group_committer.h"
 #include "runtime/logger.h"
 #include "runtime/metrics.h"
+#include "runtime/operation_cache.h"
+#include "runtime/retention.h"
 #include "runtime/router.h"
 #include "runtime/snapshot.h"
 #include "runtime/timer_queue.h"
@@ -36,7 +38,11 @@ struct KeySpec {
 };
 
 struct RuntimeConfig {
-  RenderConfig render;
+  // Fills a committed state's wire form (Snapshot::body and headers), once per commit and for
+  // each state read back from the store. REQUIRED.
+  std::function<void(Snapshot&)> render;
+  // State reads load the result bytes too (a mode whose state body carries the result).
+  bool state_carries_result = false;
   std::shared_ptr<Clock> clock;
   int worker_threads = 8;
   std::chrono::milliseconds inline_budget{200};
@@ -101,8 +107,9 @@ class Runtime {
 
   // Creates an operation for `route` running `work`. `done` is called exactly once, from any
   // thread: after the operation's record committed (kAccepted / kFinished), or with why not.
-  void Create(Route& route, const Request& request, Work work, std::optional<KeySpec> key,
-              CreateCallback done);
+  // `display_name` is stored with it (Reply::display_name).
+  void Create(Route& route, const Request& request, Work work, std::string display_name,
+              std::optional<KeySpec> key, CreateCallback done);
 
   // The committed state of `id` if `principal` created it and it has not expired; null
   // otherwise (unknown, someone else's and expired look the same). With `with_result` the
@@ -115,12 +122,20 @@ class Runtime {
   StatusOr<ListPage> List(ListQuery query);
   // One retention pass now; returns the number purged.
   std::size_t PurgeExpired();
-  // Appends runtime gauges in Prometheus text format.
-  void RenderMetrics(std::string& out);
+  // The runtime's gauges now (/metrics renders them).
+  struct Gauges {
+    std::int64_t operations_active = 0;  // not finished, run here
+    std::size_t executor_queued = 0;
+    std::size_t executor_running = 0;
+    std::size_t writer_queued = 0;
+    std::size_t operations_cached = 0;
+    // Stored operations by status; empty when the store could not count them.
+    std::vector<std::pair<OperationStatus, std::int64_t>> stored_by_status;
+  };
+  [[nodiscard]] Gauges ReadGauges();
 
   [[nodiscard]] std::int64_t NowMs() const;
   [[nodiscard]] MonotonicTime MonotonicNow() const { return config_.clock->Now(); }
-  [[nodiscard]] const RenderConfig& render() const { return config_.render; }
   [[nodiscard]] bool stopping() const { return stopping_.load(std::memory_order_relaxed); }
 
  private:
@@ -130,7 +145,7 @@ class Runtime {
     std::string operation_id;
     bool answered = false;
     std::int64_t expires_ms = 0;
-    std::chrono::steady_clock::time_point touched;
+    MonotonicTime touched;
   };
   enum class KeyState { kReserved, kConflict, kInFlight, kReplay };
   struct KeyDecision {
@@ -148,10 +163,9 @@ class Runtime {
   KeyDecision ReserveKey(const std::string& principal, const KeySpec& key);
   void ReleaseKey(const std::string& map_key);
   void MarkKeyAnswered(const std::string& map_key);
+  // Forgets expired keys, and answered ones untouched for a while (the store still has them).
+  void ForgetOldKeys();
 
-  std::shared_ptr<LiveOp> Lookup(std::string_view id);
-  void Evict(const std::shared_ptr<LiveOp>& op);
-  void CacheFinished(const std::shared_ptr<LiveOp>& op);
   std::shared_ptr<Snapshot> SnapshotFromRecord(const OperationRecord& record) const;
   bool Expired(const Snapshot& snapshot) const;
   int RetryAfterFor(std::string_view type) const;
@@ -200,26 +214,18 @@ class Runtime {
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<TimerQueue> timers_;
   std::unique_ptr<GroupCommitter> committer_;
+  std::unique_ptr<Retention> retention_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> started_{false};
   std::atomic<bool> stopped_{false};
-  std::atomic<bool> purge_again_{false};
   std::atomic<std::int64_t> live_{0};
 
-  std::shared_mutex cache_mutex_;
-  std::unordered_map<std::string, std::shared_ptr<LiveOp>, StringHash, std::equal_to<>>
-      cache_;  // GUARDED_BY(cache_mutex_)
-
-  std::mutex finished_mutex_;
-  // Finished operations in the order they finished, for eviction from cache_.
-  std::deque<std::pair<std::chrono::steady_clock::time_point, std::weak_ptr<LiveOp>>>
-      finished_;  // GUARDED_BY(finished_mutex_)
+  std::unique_ptr<OperationCache> cache_;
 
   std::mutex keys_mutex_;
   std::unordered_map<std::string, KeyEntry, StringHash, std::equal_to<>>
       keys_;  // GUARDED_BY(keys_mutex_)
 
-  std::chrono::steady_clock::time_point next_purge_;
   TimerQueue::Id janitor_timer_ = 0;
   std::int64_t next_heartbeat_ms_ = 0;  // writer thread only
   std::atomic<bool> claim_again_{false};

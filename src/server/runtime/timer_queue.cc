@@ -2,10 +2,12 @@
 
 #include <pthread.h>
 
+#include <utility>
+
 namespace lro::server::internal {
 
-TimerQueue::TimerQueue()
-    : thread_([this] {
+TimerQueue::TimerQueue(std::shared_ptr<Clock> clock)
+    : clock_(clock ? std::move(clock) : SystemClock()), thread_([this] {
         pthread_setname_np(pthread_self(), "lrod-timers");
         Loop();
       }) {}
@@ -24,7 +26,7 @@ TimerQueue::Id TimerQueue::At(Time when, std::function<void()> callback) {
 }
 
 TimerQueue::Id TimerQueue::After(std::chrono::milliseconds delay, std::function<void()> callback) {
-  return At(std::chrono::steady_clock::now() + delay, std::move(callback));
+  return At(clock_->Now() + delay, std::move(callback));
 }
 
 bool TimerQueue::Cancel(Id id) {
@@ -41,7 +43,7 @@ bool TimerQueue::RunNow(Id id) {
   auto it = deadlines_.find(id);
   if (it == deadlines_.end()) return false;
   auto node = timers_.extract(std::pair{it->second, id});
-  const Time now = std::chrono::steady_clock::now();
+  const Time now = clock_->Now();
   node.key() = std::pair{now, id};
   timers_.insert(std::move(node));
   it->second = now;
@@ -61,6 +63,11 @@ void TimerQueue::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void TimerQueue::Recheck() {
+  std::lock_guard lock(mutex_);
+  wake_.notify_one();
+}
+
 std::size_t TimerQueue::size() const {
   std::lock_guard lock(mutex_);
   return timers_.size();
@@ -74,8 +81,8 @@ void TimerQueue::Loop() {
       continue;
     }
     const Time next = timers_.begin()->first.first;
-    if (std::chrono::steady_clock::now() < next) {
-      wake_.wait_until(lock, next);
+    if (const Time now = clock_->Now(); now < next) {
+      wake_.wait_for(lock, next - now);
       continue;
     }
     {

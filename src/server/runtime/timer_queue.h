@@ -6,21 +6,26 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <utility>
 
+#include "lro/clock.h"
+
 namespace lro::server::internal {
 
-// One thread runs each callback at (or soon after) its deadline, on steady time. Callbacks
-// must be short: hand real work to the executor.
+// One thread runs each callback at (or soon after) its deadline, on the clock's monotonic time.
+// Callbacks must be short: hand real work to the executor. The thread waits in real time for
+// the time left on the clock; after moving a fake clock, call Recheck.
 class TimerQueue {
  public:
   using Id = std::uint64_t;  // never 0
-  using Time = std::chrono::steady_clock::time_point;
+  using Time = MonotonicTime;
 
-  TimerQueue();
+  // Null clock: the system clock.
+  explicit TimerQueue(std::shared_ptr<Clock> clock = nullptr);
   ~TimerQueue();
   TimerQueue(const TimerQueue&) = delete;
   TimerQueue& operator=(const TimerQueue&) = delete;
@@ -34,10 +39,14 @@ class TimerQueue {
   // Drops pending timers without running them and joins the thread. Idempotent.
   void Stop();
   [[nodiscard]] std::size_t size() const;
+  // Runs what is due now on the clock (for a clock that was moved).
+  void Recheck();
+  [[nodiscard]] Time Now() const { return clock_->Now(); }
 
  private:
   void Loop();
 
+  const std::shared_ptr<Clock> clock_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::map<std::pair<Time, Id>, std::function<void()>> timers_;  // GUARDED_BY(mutex_)

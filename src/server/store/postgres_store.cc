@@ -26,11 +26,12 @@
 
 #include "common/json_text.h"
 #include "lro/server/store.h"
+#include "store/operation_columns.h"
 
 namespace lro::server {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 // pg_advisory_xact_lock keys: schema migrations, retention passes. Arbitrary, fixed.
 constexpr const char* kMigrationLock = "7420553188001";
 constexpr const char* kPurgeLock = "7420553188002";
@@ -75,17 +76,20 @@ CREATE TABLE lrod_operation_keys (
 CREATE INDEX lrod_operation_keys_by_expiry ON lrod_operation_keys (expires_ms);
 )sql";
 
-#define LRO_PG_COLUMNS                                                                \
-  "id, principal, type, status, percent, created_ms, updated_ms, expires_ms, error, " \
-  "result_type, version, owner, lease_expires_ms, cancel_requested, next_run_ms, attempts"
-constexpr int kOpColumns = 16;
+// Schema 1 to 2: operations get a display name (existing ones none).
+constexpr const char* kMigrate1To2 = R"sql(
+ALTER TABLE lrod_operations ADD COLUMN display_name text NOT NULL DEFAULT '';
+)sql";
 
-#define LRO_PG_INSERT_COLUMNS                                                         \
-  "id, principal, type, status, percent, created_ms, updated_ms, expires_ms, error, " \
-  "result_type, result, request, version, owner, lease_expires_ms, next_run_ms, attempts"
+constexpr int kOpColumns = internal::kOperationColumns;
+
+#define LRO_PG_INSERT_COLUMNS                                                               \
+  "id, principal, type, status, percent, created_ms, updated_ms, expires_ms, error, "       \
+  "result_type, result, request, version, owner, lease_expires_ms, next_run_ms, attempts, " \
+  "display_name"
 #define LRO_PG_INSERT_VALUES                                                              \
   "$1, $2, $3, $4::smallint, $5::smallint, $6::bigint, $7::bigint, $8::bigint, $9, $10, " \
-  "$11::bytea, $12, 1, $13, $14::bigint, $15::bigint, $16::integer"
+  "$11::bytea, $12, 1, $13, $14::bigint, $15::bigint, $16::integer, $17"
 
 struct PreparedSql {
   const char* name;
@@ -99,7 +103,7 @@ constexpr PreparedSql kStatements[] = {
     // when the key was written. No row back = another operation holds the key.
     {"insert_keyed_op",
      "WITH k AS (INSERT INTO lrod_operation_keys AS k (principal, kind, key, fingerprint, "
-     "operation_id, expires_ms) VALUES ($17, $18::smallint, $19, $20, $1, $21::bigint) "
+     "operation_id, expires_ms) VALUES ($18, $19::smallint, $20, $21, $1, $22::bigint) "
      "ON CONFLICT (principal, kind, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, "
      "operation_id = EXCLUDED.operation_id, expires_ms = EXCLUDED.expires_ms "
      "WHERE k.expires_ms <= $6::bigint RETURNING 1) "
@@ -120,7 +124,7 @@ constexpr PreparedSql kStatements[] = {
      "lrod_operations WHERE status < 2 AND ((((owner = '' OR lease_expires_ms IS NULL OR "
      "lease_expires_ms <= $2::bigint) AND (next_run_ms IS NULL OR next_run_ms <= $2::bigint))) "
      "OR ($5::boolean AND owner = $1)) ORDER BY created_ms LIMIT $4::bigint "
-     "FOR UPDATE SKIP LOCKED) RETURNING " LRO_PG_COLUMNS ", request"},
+     "FOR UPDATE SKIP LOCKED) RETURNING " LRO_OPERATION_COLUMNS ", request"},
     {"renew",
      "UPDATE lrod_operations SET lease_expires_ms = $2::bigint WHERE owner = $1 AND status < 2 "
      "RETURNING id, version, cancel_requested"},
@@ -129,13 +133,19 @@ constexpr PreparedSql kStatements[] = {
      "WITH c AS (UPDATE lrod_operations SET cancel_requested = true WHERE id = $1 AND "
      "status < 2 RETURNING id) SELECT pg_notify('lrod_work', 'cancel') FROM c"},
     {"notify_released", "SELECT pg_notify('lrod_work', 'released')"},
-    {"get", "SELECT " LRO_PG_COLUMNS " FROM lrod_operations WHERE id = $1"},
-    {"get_result", "SELECT " LRO_PG_COLUMNS ", result FROM lrod_operations WHERE id = $1"},
-    {"list", "SELECT " LRO_PG_COLUMNS " FROM lrod_operations WHERE principal = $1 "
+    {"get", "SELECT " LRO_OPERATION_COLUMNS " FROM lrod_operations WHERE id = $1"},
+    {"get_result", "SELECT " LRO_OPERATION_COLUMNS ", result FROM lrod_operations WHERE id = $1"},
+    {"list", "SELECT " LRO_OPERATION_COLUMNS " FROM lrod_operations WHERE principal = $1 "
              "AND ($2::smallint IS NULL OR status = $2::smallint) AND ($3 = '' OR type = $3) "
              "AND (expires_ms IS NULL OR expires_ms > $4::bigint) "
              "AND (created_ms > $5::bigint OR (created_ms = $5::bigint AND id > $6)) "
              "ORDER BY created_ms, id LIMIT $7::bigint"},
+    {"list_newest_first",
+     "SELECT " LRO_OPERATION_COLUMNS " FROM lrod_operations WHERE principal = $1 "
+     "AND ($2::smallint IS NULL OR status = $2::smallint) AND ($3 = '' OR type = $3) "
+     "AND (expires_ms IS NULL OR expires_ms > $4::bigint) "
+     "AND (created_ms < $5::bigint OR (created_ms = $5::bigint AND id < $6)) "
+     "ORDER BY created_ms DESC, id DESC LIMIT $7::bigint"},
     {"count", "SELECT status, count(*) FROM lrod_operations GROUP BY status"},
     {"purge_ops",
      "DELETE FROM lrod_operations WHERE id IN (SELECT id FROM lrod_operations "
@@ -222,6 +232,7 @@ OperationRecord ReadOperation(const PGresult* r, int row, bool with_result, bool
   record.cancel_requested = Bool(r, row, 13);
   if (!IsNull(r, row, 14)) record.next_run_ms = ToInt(r, row, 14);
   record.attempts = static_cast<int>(ToInt(r, row, 15));
+  record.display_name = Text(r, row, 16);
   if (with_result && record.has_result && !IsNull(r, row, kOpColumns)) {
     record.result = Bytes(r, row, kOpColumns);
   }
@@ -311,6 +322,7 @@ void AddInsertParams(Params& p, const OperationRecord& r) {
     p.Add(r.request);
   }
   p.Add(r.owner).Add(r.lease_expires_ms).Add(r.next_run_ms).Add(std::max(1, r.attempts));
+  p.Add(r.display_name);
 }
 
 class PostgresStore final : public OperationStore {
@@ -553,10 +565,10 @@ class PostgresStore final : public OperationStore {
       p.AddNull();
     }
     p.Add(query.type).Add(query.now_ms);
-    p.Add(query.after ? query.after->first : std::numeric_limits<std::int64_t>::min());
-    p.Add(query.after ? std::string_view(query.after->second) : std::string_view());
+    const auto [after_ms, after_id] = internal::ListStart(query);
+    p.Add(after_ms).Add(after_id);
     p.Add(static_cast<std::int64_t>(limit + 1));
-    auto result = Exec(conn.get(), "list", p);
+    auto result = Exec(conn.get(), query.newest_first ? "list_newest_first" : "list", p);
     if (!result.ok()) return Fail(conn, result.status());
     ListPage page;
     const int rows = PQntuples(result->get());
@@ -749,6 +761,9 @@ class PostgresStore final : public OperationStore {
     }
     if (version < 1) {
       if (auto r = exec(kSchemaV1, "create schema"); !r.ok()) return r.status();
+    }
+    if (version < 2) {
+      if (auto r = exec(kMigrate1To2, "migrate schema 1 to 2"); !r.ok()) return r.status();
     }
     if (version < kSchemaVersion) {
       if (auto r = exec("DELETE FROM lrod_schema_version", "schema_version"); !r.ok()) {

@@ -15,11 +15,12 @@
 #include "common/json_text.h"
 #include "lro/server/store.h"
 #include "store/batched_wal_vfs.h"
+#include "store/operation_columns.h"
 
 namespace lro::server {
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // Rows are clustered by insertion order (seq), not by the random public id: a batch of
 // creates appends to the same few pages instead of dirtying one random page each, which is
@@ -44,7 +45,8 @@ CREATE TABLE IF NOT EXISTS operations (
   lease_expires_ms INTEGER,
   cancel_requested INTEGER NOT NULL DEFAULT 0,
   next_run_ms      INTEGER,
-  attempts         INTEGER NOT NULL DEFAULT 1
+  attempts         INTEGER NOT NULL DEFAULT 1,
+  display_name     TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS operations_by_principal ON operations (principal, created_ms, id);
 CREATE INDEX IF NOT EXISTS operations_by_expiry ON operations (expires_ms)
@@ -73,12 +75,12 @@ ALTER TABLE operations ADD COLUMN next_run_ms INTEGER;
 ALTER TABLE operations ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
 )sql";
 
-// Columns of every operation SELECT, in OperationRecord order (result and request follow
-// when asked for).
-#define LRO_OP_COLUMNS                                                                \
-  "id, principal, type, status, percent, created_ms, updated_ms, expires_ms, error, " \
-  "result_type, version, owner, lease_expires_ms, cancel_requested, next_run_ms, attempts"
-constexpr int kOpColumns = 16;
+// Schema 2 to 3: operations get a display name (existing ones none).
+constexpr const char* kMigrate2To3 = R"sql(
+ALTER TABLE operations ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr int kOpColumns = internal::kOperationColumns;
 
 Status SqliteError(sqlite3* db, std::string_view what) {
   std::string message = "sqlite: ";
@@ -182,7 +184,7 @@ StatusOr<sqlite3*> OpenConnection(const std::string& path, bool read_only,
   return db;
 }
 
-// Reads the columns of LRO_OP_COLUMNS (and, when present, result then request after them).
+// Reads the columns of LRO_OPERATION_COLUMNS (and, when present, result then request after them).
 OperationRecord ReadOperation(Statement& s, bool with_result, bool with_request) {
   OperationRecord record;
   record.id = s.Text(0);
@@ -206,6 +208,7 @@ OperationRecord ReadOperation(Statement& s, bool with_result, bool with_request)
   record.cancel_requested = s.Int(13) != 0;
   if (!s.IsNull(14)) record.next_run_ms = s.Int(14);
   record.attempts = static_cast<int>(s.Int(15));
+  record.display_name = s.Text(16);
   if (with_result && record.has_result) record.result = s.Blob(kOpColumns);
   if (with_request) record.request = s.Text(with_result ? kOpColumns + 1 : kOpColumns);
   return record;
@@ -217,6 +220,7 @@ struct ReadConnection {
   Statement get_without_result;
   Statement find_key;
   Statement list;
+  Statement list_newest_first;
   Statement count;
 
   ReadConnection() = default;
@@ -229,17 +233,24 @@ struct ReadConnection {
     auto prepare = [&](Statement& statement, const char* sql) {
       if (status.ok()) status = statement.Prepare(db, sql);
     };
-    prepare(get_with_result, "SELECT " LRO_OP_COLUMNS ", result FROM operations WHERE id = ?1");
-    prepare(get_without_result, "SELECT " LRO_OP_COLUMNS " FROM operations WHERE id = ?1");
+    prepare(get_with_result,
+            "SELECT " LRO_OPERATION_COLUMNS ", result FROM operations WHERE id = ?1");
+    prepare(get_without_result, "SELECT " LRO_OPERATION_COLUMNS " FROM operations WHERE id = ?1");
     prepare(find_key,
             "SELECT fingerprint, operation_id, expires_ms FROM operation_keys "
             "WHERE principal = ?1 AND kind = ?2 AND key = ?3");
-    prepare(list, "SELECT " LRO_OP_COLUMNS
+    prepare(list, "SELECT " LRO_OPERATION_COLUMNS
                   " FROM operations WHERE principal = ?1 "
                   "AND (?2 IS NULL OR status = ?2) AND (?3 = '' OR type = ?3) "
                   "AND (expires_ms IS NULL OR expires_ms > ?4) "
                   "AND (created_ms > ?5 OR (created_ms = ?5 AND id > ?6)) "
                   "ORDER BY created_ms, id LIMIT ?7");
+    prepare(list_newest_first, "SELECT " LRO_OPERATION_COLUMNS
+                               " FROM operations WHERE principal = ?1 "
+                               "AND (?2 IS NULL OR status = ?2) AND (?3 = '' OR type = ?3) "
+                               "AND (expires_ms IS NULL OR expires_ms > ?4) "
+                               "AND (created_ms < ?5 OR (created_ms = ?5 AND id < ?6)) "
+                               "ORDER BY created_ms DESC, id DESC LIMIT ?7");
     prepare(count, "SELECT status, count(*) FROM operations GROUP BY status");
     return status;
   }
@@ -300,8 +311,9 @@ class SqliteStore final : public OperationStore {
              {&insert_op_,
               "INSERT INTO operations (id, principal, type, status, percent, created_ms, "
               "updated_ms, expires_ms, error, result_type, result, request, version, owner, "
-              "lease_expires_ms, next_run_ms, attempts) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1, ?13, ?14, ?15, ?16)"},
+              "lease_expires_ms, next_run_ms, attempts, display_name) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1, ?13, ?14, ?15, ?16, "
+              "?17)"},
              {&update_op_,
               "UPDATE operations SET status = ?2, percent = ?3, updated_ms = ?4, "
               "expires_ms = ?5, error = ?6, result_type = ?7, result = ?8, owner = ?10, "
@@ -321,7 +333,8 @@ class SqliteStore final : public OperationStore {
               "version = version + 1, attempts = attempts + 1 WHERE seq IN (SELECT seq FROM "
               "operations WHERE status < 2 AND ((((owner = '' OR lease_expires_ms IS NULL OR "
               "lease_expires_ms <= ?2) AND (next_run_ms IS NULL OR next_run_ms <= ?2))) OR "
-              "(?5 AND owner = ?1)) ORDER BY seq LIMIT ?4) RETURNING " LRO_OP_COLUMNS ", request"},
+              "(?5 AND owner = ?1)) ORDER BY seq LIMIT ?4) RETURNING " LRO_OPERATION_COLUMNS
+              ", request"},
              {&renew_,
               "UPDATE operations SET lease_expires_ms = ?2 WHERE owner = ?1 AND status < 2 "
               "RETURNING id, version, cancel_requested"},
@@ -502,7 +515,7 @@ class SqliteStore final : public OperationStore {
 
   StatusOr<ListPage> List(const ListQuery& query) override {
     Borrowed reader(*this);
-    Statement& s = reader->list;
+    Statement& s = query.newest_first ? reader->list_newest_first : reader->list;
     ResetGuard guard(s);
     s.Bind(1, query.principal);
     if (query.status) {
@@ -512,8 +525,9 @@ class SqliteStore final : public OperationStore {
     }
     s.Bind(3, query.type);
     s.Bind(4, query.now_ms);
-    s.Bind(5, query.after ? query.after->first : std::numeric_limits<std::int64_t>::min());
-    s.Bind(6, query.after ? std::string_view(query.after->second) : std::string_view());
+    const auto [after_ms, after_id] = internal::ListStart(query);
+    s.Bind(5, after_ms);
+    s.Bind(6, after_id);
     const std::size_t limit = std::max<std::size_t>(1, std::min<std::size_t>(query.limit, 10'000));
     s.Bind(7, static_cast<std::int64_t>(limit + 1));
     ListPage page;
@@ -584,6 +598,7 @@ class SqliteStore final : public OperationStore {
     }
     std::string script = "BEGIN; ";
     if (current == 1) script += kMigrate1To2;
+    if (current >= 1 && current <= 2) script += kMigrate2To3;
     script += kSchema;
     script += "PRAGMA user_version=" + std::to_string(kSchemaVersion) + "; COMMIT;";
     return Exec(writer_, script.c_str());
@@ -670,6 +685,7 @@ class SqliteStore final : public OperationStore {
       BindOptional(s, 14, r.lease_expires_ms);
       BindOptional(s, 15, r.next_run_ms);
       s.Bind(16, static_cast<std::int64_t>(std::max(1, r.attempts)));
+      s.Bind(17, r.display_name);
       if (sqlite3_step(s.get()) != SQLITE_DONE) return SqliteError(writer_, "insert operation");
     }
     outcome.version = 1;

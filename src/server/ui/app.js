@@ -84,6 +84,7 @@ function rowFor(op) {
   const row = document.createElement('tr');
   row.dataset.id = op.id;
   cell(row, op.id, 'id');
+  cell(row, op.displayName || '', 'name');
   cell(row, op.type);
   cell(row, op.status, 'status-' + op.status);
   cell(row, '').appendChild(bar(op.percentComplete));
@@ -97,8 +98,8 @@ function rowFor(op) {
 
 function render(operations) {
   const rows = document.createDocumentFragment();
-  // The list endpoint pages oldest first: each page is shown newest first.
-  for (const op of operations.slice().reverse()) rows.appendChild(rowFor(op));
+  // Newest first across pages: the list endpoint pages that way (order=desc).
+  for (const op of operations) rows.appendChild(rowFor(op));
   $('operations').tBodies[0].replaceChildren(rows);
 }
 
@@ -153,7 +154,7 @@ async function listen() {
 }
 
 async function load() {
-  const query = new URLSearchParams({ top: String(PAGE_SIZE) });
+  const query = new URLSearchParams({ top: String(PAGE_SIZE), order: 'desc' });
   if (state.status) query.set('status', state.status);
   if (state.type) query.set('type', state.type);
   const token = state.pageTokens[state.page];

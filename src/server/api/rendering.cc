@@ -1,4 +1,4 @@
-#include "runtime/snapshot.h"
+#include "api/rendering.h"
 
 #include <boost/json.hpp>
 
@@ -119,6 +119,10 @@ void AppendListEntry(const RenderConfig& config, std::string& out, const Operati
   out += r.id;
   out += "\",\"type\":";
   AppendJsonString(out, r.type);
+  if (!r.display_name.empty()) {
+    out += ",\"displayName\":";
+    AppendJsonString(out, r.display_name);
+  }
   out += ",\"status\":\"";
   out += VisibleStatusName(config.mode, r.status);
   out += fabric ? "\",\"createdTimeUtc\":\"" : "\",\"createdDateTime\":\"";
