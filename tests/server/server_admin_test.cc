@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <limits>
 #include <thread>
 
 #include "lro/lro.h"
@@ -177,7 +178,7 @@ TEST(ServerAdmin, AfterARestartIdempotentOperationsAreRerunFromTheirRequest) {
     ASSERT_TRUE(store.ok());
     ClaimQuery query;
     query.owner = "lrod";  // the harness's replica: its own work is claimable again
-    query.reclaim_own = true;
+    query.reclaim_own_expiring_before_ms = std::numeric_limits<std::int64_t>::max();
     auto unfinished = (*store)->Claim(query);
     ASSERT_TRUE(unfinished.ok());
     ASSERT_EQ(unfinished->size(), 1U);

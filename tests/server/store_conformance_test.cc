@@ -376,13 +376,19 @@ TEST_P(StoreConformance, ALiveLeaseIsNotClaimedAnExpiredOneIsTakenOverAndTheOldO
 TEST_P(StoreConformance, ARestartedReplicaReclaimsItsOwnWorkAtOnce) {
   const std::string id = NewId();
   MustCommit(*store_, {Insert(Record(id, "alice", 1000))});  // replica-a until 2000
-  EXPECT_TRUE(store_->Claim(ClaimQuery{"replica-a", 1100, 1000, 10, false})->empty());
-  auto own = store_->Claim(ClaimQuery{"replica-a", 1100, 1000, 10, true});
+  EXPECT_TRUE(store_->Claim(ClaimQuery{"replica-a", 1100, 1000, 10, 0})->empty());
+  // Restarted at 1100 with a 1000 ms lease: what its predecessor held expires before 2100.
+  const ClaimQuery restart{"replica-a", 1100, 1000, 10, 2100};
+  auto own = store_->Claim(restart);
   ASSERT_TRUE(own.ok());
   ASSERT_EQ(own->size(), 1U);
   EXPECT_EQ(own->front().version, 2);
+  // Its own claim expires at 2100: another pass of the restart takes nothing back (each pass
+  // would count one more attempt).
+  EXPECT_TRUE(store_->Claim(restart)->empty());
+  EXPECT_TRUE(store_->Claim(ClaimQuery{"replica-a", 1150, 1000, 10, 2100})->empty());
   // Reclaiming one's own does not reach a peer's live work.
-  EXPECT_TRUE(store_->Claim(ClaimQuery{"replica-b", 1200, 1000, 10, true})->empty());
+  EXPECT_TRUE(store_->Claim(ClaimQuery{"replica-b", 1200, 1000, 10, 2200})->empty());
 }
 
 TEST_P(StoreConformance, AnUnownedOperationIsClaimedWhenItsNextRunIsDue) {

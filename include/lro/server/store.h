@@ -129,15 +129,18 @@ struct WriteOutcome {
 };
 
 // Claim: runnable work for `owner`. Runnable = unfinished, and either its lease expired (or it
-// has no owner) while its next_run_ms is due, or (with reclaim_own) `owner` already holds it.
+// has no owner) while its next_run_ms is due, or `owner` holds it under a lease that expires
+// before reclaim_own_expiring_before_ms.
 struct ClaimQuery {
   std::string owner;
   std::int64_t now_ms = 0;
   std::int64_t lease_ms = 10'000;
   std::size_t limit = 100;
-  // Also take back what `owner` holds: a restarted replica with a stable id is its own
-  // predecessor, which is dead.
-  bool reclaim_own = false;
+  // Also take back what `owner` holds under a lease expiring before this instant (0 = none): a
+  // restarted replica with a stable id is its own predecessor, which is dead. A claim made now
+  // expires at now_ms + lease_ms, so a replica passing its start time + lease_ms takes back
+  // what its predecessor held and never what it has claimed since it started.
+  std::int64_t reclaim_own_expiring_before_ms = 0;
 };
 
 // One operation whose lease was renewed.

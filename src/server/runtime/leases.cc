@@ -24,12 +24,15 @@ constexpr std::size_t kClaimBatch = 100;
 }  // namespace
 
 Status Runtime::ClaimAtStart() {
+  // What this replica's predecessor (same id, now dead) held expires before this; what the
+  // passes below claim expires after it, so a pass never takes back its own claims again.
+  const std::int64_t predecessors_leases_end = NowMs() + config_.lease.count();
   for (;;) {
     std::promise<Status> done;
     auto future = done.get_future();
     std::size_t claimed = 0;
-    committer_->Run([this, &done, &claimed](OperationStore& store) {
-      done.set_value(ClaimOnWriter(store, true, claimed));
+    committer_->Run([this, &done, &claimed, predecessors_leases_end](OperationStore& store) {
+      done.set_value(ClaimOnWriter(store, predecessors_leases_end, claimed));
     });
     Status status = future.get();
     if (!status.ok()) return status;
@@ -37,13 +40,14 @@ Status Runtime::ClaimAtStart() {
   }
 }
 
-Status Runtime::ClaimOnWriter(OperationStore& store, bool reclaim_own, std::size_t& claimed) {
+Status Runtime::ClaimOnWriter(OperationStore& store, std::int64_t reclaim_own_expiring_before_ms,
+                              std::size_t& claimed) {
   ClaimQuery query;
   query.owner = config_.replica_id;
   query.now_ms = NowMs();
   query.lease_ms = config_.lease.count();
   query.limit = kClaimBatch;
-  query.reclaim_own = reclaim_own;
+  query.reclaim_own_expiring_before_ms = reclaim_own_expiring_before_ms;
   auto records = store.Claim(query);
   if (!records.ok()) return records.status();
   claimed = records->size();
@@ -187,7 +191,7 @@ void Runtime::LeaseTick() {
       HeartbeatOnWriter(store);
     }
     std::size_t claimed = 0;
-    if (auto status = ClaimOnWriter(store, false, claimed); !status.ok()) {
+    if (auto status = ClaimOnWriter(store, 0, claimed); !status.ok()) {
       logger_.Log(LogLevel::kWarning, "claiming work failed", {{"error", status.message()}});
     }
     if (claimed == kClaimBatch) claim_again_ = true;
@@ -206,7 +210,7 @@ void Runtime::WakeUp() {
     if (stopping()) return;
     HeartbeatOnWriter(store);  // cancel requests reach their operations now
     std::size_t claimed = 0;
-    if (auto status = ClaimOnWriter(store, false, claimed); !status.ok()) {
+    if (auto status = ClaimOnWriter(store, 0, claimed); !status.ok()) {
       logger_.Log(LogLevel::kWarning, "claiming work failed", {{"error", status.message()}});
     }
   });

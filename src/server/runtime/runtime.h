@@ -187,7 +187,9 @@ class Runtime {
   // Leases and takeover (runtime/leases.cc). Claim and Heartbeat run on the writer thread,
   // between two transactions, so no write of this replica is in flight meanwhile.
   Status ClaimAtStart();
-  Status ClaimOnWriter(OperationStore& store, bool reclaim_own, std::size_t& claimed);
+  // One claim pass (ClaimQuery); `reclaim_own_expiring_before_ms` as there.
+  Status ClaimOnWriter(OperationStore& store, std::int64_t reclaim_own_expiring_before_ms,
+                       std::size_t& claimed);
   void Adopt(const OperationRecord& record, std::size_t& rerun, std::size_t& failed);
   void HeartbeatOnWriter(OperationStore& store);
   void LeaseTick();

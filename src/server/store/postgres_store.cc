@@ -123,7 +123,7 @@ constexpr PreparedSql kStatements[] = {
      "version = version + 1, attempts = attempts + 1 WHERE id IN (SELECT id FROM "
      "lrod_operations WHERE status < 2 AND ((((owner = '' OR lease_expires_ms IS NULL OR "
      "lease_expires_ms <= $2::bigint) AND (next_run_ms IS NULL OR next_run_ms <= $2::bigint))) "
-     "OR ($5::boolean AND owner = $1)) ORDER BY created_ms LIMIT $4::bigint "
+     "OR (owner = $1 AND lease_expires_ms < $5::bigint)) ORDER BY created_ms LIMIT $4::bigint "
      "FOR UPDATE SKIP LOCKED) RETURNING " LRO_OPERATION_COLUMNS ", request"},
     {"renew",
      "UPDATE lrod_operations SET lease_expires_ms = $2::bigint WHERE owner = $1 AND status < 2 "
@@ -482,7 +482,7 @@ class PostgresStore final : public OperationStore {
     Params p;
     p.Add(query.owner).Add(query.now_ms).Add(query.lease_ms);
     p.Add(static_cast<std::int64_t>(std::min<std::size_t>(query.limit, 1'000'000)));
-    p.Add(query.reclaim_own);
+    p.Add(query.reclaim_own_expiring_before_ms);
     auto result = Exec(conn.get(), "claim", p);
     if (!result.ok()) return Fail(conn, result.status());
     std::vector<OperationRecord> claimed;

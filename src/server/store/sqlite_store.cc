@@ -333,8 +333,8 @@ class SqliteStore final : public OperationStore {
               "version = version + 1, attempts = attempts + 1 WHERE seq IN (SELECT seq FROM "
               "operations WHERE status < 2 AND ((((owner = '' OR lease_expires_ms IS NULL OR "
               "lease_expires_ms <= ?2) AND (next_run_ms IS NULL OR next_run_ms <= ?2))) OR "
-              "(?5 AND owner = ?1)) ORDER BY seq LIMIT ?4) RETURNING " LRO_OPERATION_COLUMNS
-              ", request"},
+              "(owner = ?1 AND lease_expires_ms < ?5)) ORDER BY seq LIMIT ?4) "
+              "RETURNING " LRO_OPERATION_COLUMNS ", request"},
              {&renew_,
               "UPDATE operations SET lease_expires_ms = ?2 WHERE owner = ?1 AND status < 2 "
               "RETURNING id, version, cancel_requested"},
@@ -398,7 +398,7 @@ class SqliteStore final : public OperationStore {
       s.Bind(2, query.now_ms);
       s.Bind(3, query.lease_ms);
       s.Bind(4, static_cast<std::int64_t>(std::min<std::size_t>(query.limit, 1'000'000)));
-      s.Bind(5, static_cast<std::int64_t>(query.reclaim_own ? 1 : 0));
+      s.Bind(5, query.reclaim_own_expiring_before_ms);
       for (;;) {
         const int rc = sqlite3_step(s.get());
         if (rc == SQLITE_DONE) break;
