@@ -8,6 +8,11 @@ function(lro_set_warnings target)
     # -Werror, keeps checking uninitialized reads.
     target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized)
   endif()
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    # Thread-safety analysis: the LRO_GUARDED_BY / LRO_REQUIRES annotations of
+    # src/wire/thread_safety.h are checked (g++ ignores them).
+    target_compile_options(${target} PRIVATE -Wthread-safety)
+  endif()
   if(LRO_WARNINGS_AS_ERRORS)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

@@ -68,7 +68,7 @@ InterruptWatcher::~InterruptWatcher() {
 
 void InterruptWatcher::SetDeadline(std::optional<MonotonicTime> deadline) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     deadline_ = deadline;
   }
   WriteByte(kWakeByte);
@@ -78,7 +78,7 @@ void InterruptWatcher::Watch() {
   for (;;) {
     int timeout_ms = -1;
     {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(mutex_);
       if (deadline_) {
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(
             *deadline_ - std::chrono::steady_clock::now());

@@ -7,12 +7,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <mutex>
 #include <optional>
 #include <thread>
 
 #include "lro/cancellation.h"
 #include "lro/clock.h"
+#include "wire/thread_safety.h"
 
 namespace lro::cli {
 
@@ -39,8 +39,8 @@ class InterruptWatcher {
   CancellationSource source_;
   std::atomic<bool> interrupted_{false};
   std::atomic<bool> deadline_passed_{false};
-  std::mutex mutex_;
-  std::optional<MonotonicTime> deadline_;
+  Mutex mutex_;
+  std::optional<MonotonicTime> deadline_ LRO_GUARDED_BY(mutex_);
   int pipe_read_ = -1;
   std::thread thread_;
 };

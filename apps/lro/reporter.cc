@@ -55,7 +55,7 @@ Reporter::Reporter(DisplayMode mode, bool verbose, std::shared_ptr<const Observi
 
 Reporter::~Reporter() {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     ticker_stop_ = true;
   }
   ticker_wake_.notify_all();
@@ -69,7 +69,7 @@ std::chrono::milliseconds Reporter::Elapsed() const {
 
 void Reporter::BeginWait(const OperationState& initial) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     wait_started_ = std::chrono::steady_clock::now();
     waiting_ = true;
     ticker_stop_ = false;
@@ -81,7 +81,7 @@ void Reporter::BeginWait(const OperationState& initial) {
 }
 
 void Reporter::OnState(const OperationState& state) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   state_ = state;
   if (mode_ == DisplayMode::kTerminal) {
     if (waiting_) DrawLocked();
@@ -104,13 +104,13 @@ void Reporter::OnState(const OperationState& state) {
 
 void Reporter::EndWait(const OperationState& last) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     waiting_ = false;
     ticker_stop_ = true;
   }
   ticker_wake_.notify_all();
   if (ticker_.joinable()) ticker_.join();
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (mode_ == DisplayMode::kTerminal) {
     ClearLiveLineLocked();
     WriteLineLocked(RenderStateLine(last, Elapsed()));
@@ -119,7 +119,7 @@ void Reporter::EndWait(const OperationState& last) {
 
 void Reporter::OnLog(LogLevel level, std::string_view message) {
   if (level == LogLevel::kDebug && !verbose_) return;
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   switch (mode_) {
     case DisplayMode::kQuiet:
       return;
@@ -147,12 +147,12 @@ void Reporter::OnLog(LogLevel level, std::string_view message) {
 
 void Reporter::Notice(std::string_view text) {
   if (mode_ != DisplayMode::kPlain && mode_ != DisplayMode::kTerminal) return;
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   WriteLineLocked("lro: " + std::string(text));
 }
 
 void Reporter::Error(const Status& status) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (mode_ == DisplayMode::kJson) {
     WriteLineLocked(boost::json::serialize(EventObject("error", ErrorToJson(status))));
     return;
@@ -165,13 +165,13 @@ void Reporter::Error(const Status& status) {
 
 void Reporter::Problem(std::string_view text) {
   if (mode_ == DisplayMode::kJson) return;
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   WriteLineLocked("lro: " + std::string(text));
 }
 
 void Reporter::Event(std::string_view name, boost::json::object fields) {
   if (mode_ != DisplayMode::kJson) return;
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   WriteLineLocked(boost::json::serialize(EventObject(name, std::move(fields))));
 }
 
@@ -204,10 +204,13 @@ void Reporter::DrawLocked() {
 }
 
 void Reporter::Tick() {
-  std::unique_lock lock(mutex_);
+  MutexLock lock(mutex_);
   while (!ticker_stop_) {
     DrawLocked();
-    ticker_wake_.wait_for(lock, kTickInterval, [this] { return ticker_stop_; });
+    lock.WaitFor(ticker_wake_, kTickInterval, [this] {
+      mutex_.AssertHeld();
+      return ticker_stop_;
+    });
   }
 }
 

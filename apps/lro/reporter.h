@@ -7,7 +7,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +16,7 @@
 #include "lro/operation_state.h"
 #include "lro/status.h"
 #include "observing_clock.h"
+#include "wire/thread_safety.h"
 
 namespace lro::cli {
 
@@ -60,27 +60,27 @@ class Reporter {
   void Event(std::string_view name, boost::json::object fields = {});
 
  private:
-  // REQUIRES: mutex_ held. Writes text to stderr, clearing the live line first.
-  void WriteLineLocked(std::string_view text);
-  void DrawLocked();
-  void ClearLiveLineLocked();
-  void Tick();
-  [[nodiscard]] std::chrono::milliseconds Elapsed() const;
+  // Writes text to stderr, clearing the live line first.
+  void WriteLineLocked(std::string_view text) LRO_REQUIRES(mutex_);
+  void DrawLocked() LRO_REQUIRES(mutex_);
+  void ClearLiveLineLocked() LRO_REQUIRES(mutex_);
+  void Tick() LRO_EXCLUDES(mutex_);
+  [[nodiscard]] std::chrono::milliseconds Elapsed() const LRO_REQUIRES(mutex_);
 
   const DisplayMode mode_;
   const bool verbose_;
   const std::shared_ptr<const ObservingClock> clock_;
 
-  std::mutex mutex_;
-  MonotonicTime wait_started_{};
-  std::optional<OperationState> state_;
+  Mutex mutex_;
+  MonotonicTime wait_started_ LRO_GUARDED_BY(mutex_) = {};
+  std::optional<OperationState> state_ LRO_GUARDED_BY(mutex_);
   // The last (status, percent) written off a terminal, to write only changes.
-  std::optional<std::pair<std::string, std::optional<int>>> last_reported_;
-  std::string drawn_;  // the live line on screen now; empty when none
-  bool waiting_ = false;
+  std::optional<std::pair<std::string, std::optional<int>>> last_reported_ LRO_GUARDED_BY(mutex_);
+  std::string drawn_ LRO_GUARDED_BY(mutex_);  // the live line on screen now; empty when none
+  bool waiting_ LRO_GUARDED_BY(mutex_) = false;
 
   std::condition_variable ticker_wake_;
-  bool ticker_stop_ = false;
+  bool ticker_stop_ LRO_GUARDED_BY(mutex_) = false;
   std::thread ticker_;
 };
 

@@ -1,7 +1,6 @@
 #include "lro/server/server.h"
 
 #include <condition_variable>
-#include <mutex>
 #include <utility>
 
 #include "api/api.h"
@@ -13,6 +12,7 @@
 #include "runtime/runtime.h"
 #include "runtime/state_watchers.h"
 #include "server_access.h"
+#include "wire/thread_safety.h"
 
 namespace lro::server {
 
@@ -33,11 +33,11 @@ struct Server::Impl {
   std::unique_ptr<internal::HttpServer> http;
   std::string public_url;
 
-  std::mutex mutex;
+  Mutex mutex;
   std::condition_variable stopped_cv;
-  bool started = false;   // GUARDED_BY(mutex)
-  bool stopping = false;  // GUARDED_BY(mutex)
-  bool stopped = false;   // GUARDED_BY(mutex)
+  bool started LRO_GUARDED_BY(mutex) = false;
+  bool stopping LRO_GUARDED_BY(mutex) = false;
+  bool stopped LRO_GUARDED_BY(mutex) = false;
 };
 
 Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -51,7 +51,7 @@ void Server::Route(std::string method, std::string pattern, RouteOptions options
 Status Server::Start() {
   Impl& s = *impl_;
   {
-    std::lock_guard lock(s.mutex);
+    MutexLock lock(s.mutex);
     if (s.started) return Status(StatusCode::kFailedPrecondition, "the server was already started");
     s.started = true;
   }
@@ -152,10 +152,13 @@ Status Server::Start() {
 void Server::Stop() {
   Impl& s = *impl_;
   {
-    std::unique_lock lock(s.mutex);
+    MutexLock lock(s.mutex);
     if (!s.started) return;
     if (s.stopping) {
-      s.stopped_cv.wait(lock, [&] { return s.stopped; });
+      lock.Wait(s.stopped_cv, [&] {
+        s.mutex.AssertHeld();
+        return s.stopped;
+      });
       return;
     }
     s.stopping = true;
@@ -166,14 +169,17 @@ void Server::Stop() {
   if (s.http) s.http->Stop();
   if (s.runtime) s.runtime->Stop();
   s.logger->Log(LogLevel::kInfo, "stopped");
-  std::lock_guard lock(s.mutex);
+  MutexLock lock(s.mutex);
   s.stopped = true;
   s.stopped_cv.notify_all();
 }
 
 void Server::Wait() {
-  std::unique_lock lock(impl_->mutex);
-  impl_->stopped_cv.wait(lock, [&] { return impl_->stopped; });
+  MutexLock lock(impl_->mutex);
+  lock.Wait(impl_->stopped_cv, [&] {
+    impl_->mutex.AssertHeld();
+    return impl_->stopped;
+  });
 }
 
 std::uint16_t Server::port() const { return impl_->http ? impl_->http->port() : 0; }

@@ -1,18 +1,19 @@
 #include "lro/cancellation.h"
 
 #include <map>
-#include <mutex>
 #include <utility>
 #include <vector>
+
+#include "wire/thread_safety.h"
 
 namespace lro {
 namespace internal {
 
 struct CancellationState {
-  std::mutex mutex;
-  bool cancelled = false;
-  std::uint64_t next_id = 1;
-  std::map<std::uint64_t, std::function<void()>> callbacks;
+  Mutex mutex;
+  bool cancelled LRO_GUARDED_BY(mutex) = false;
+  std::uint64_t next_id LRO_GUARDED_BY(mutex) = 1;
+  std::map<std::uint64_t, std::function<void()>> callbacks LRO_GUARDED_BY(mutex);
 };
 
 }  // namespace internal
@@ -23,7 +24,7 @@ CancellationSource::CancellationSource()
 void CancellationSource::Cancel() const {
   std::map<std::uint64_t, std::function<void()>> callbacks;
   {
-    std::lock_guard lock(state_->mutex);
+    MutexLock lock(state_->mutex);
     if (state_->cancelled) return;
     state_->cancelled = true;
     callbacks.swap(state_->callbacks);
@@ -32,7 +33,7 @@ void CancellationSource::Cancel() const {
 }
 
 bool CancellationSource::cancelled() const {
-  std::lock_guard lock(state_->mutex);
+  MutexLock lock(state_->mutex);
   return state_->cancelled;
 }
 
@@ -40,7 +41,7 @@ CancellationToken CancellationSource::token() const { return CancellationToken(s
 
 bool CancellationToken::cancelled() const {
   if (!state_) return false;
-  std::lock_guard lock(state_->mutex);
+  MutexLock lock(state_->mutex);
   return state_->cancelled;
 }
 
@@ -48,7 +49,7 @@ CancellationToken::Registration CancellationToken::OnCancel(std::function<void()
   Registration registration;
   if (!state_) return registration;
   {
-    std::lock_guard lock(state_->mutex);
+    MutexLock lock(state_->mutex);
     if (!state_->cancelled) {
       registration.state_ = state_;
       registration.id_ = state_->next_id++;
@@ -72,7 +73,7 @@ CancellationToken::Registration& CancellationToken::Registration::operator=(
 
 CancellationToken::Registration::~Registration() {
   if (!state_) return;
-  std::lock_guard lock(state_->mutex);
+  MutexLock lock(state_->mutex);
   state_->callbacks.erase(id_);
 }
 

@@ -1,7 +1,8 @@
 #include "lro/clock.h"
 
 #include <condition_variable>
-#include <mutex>
+
+#include "wire/thread_safety.h"
 
 namespace lro {
 namespace {
@@ -14,18 +15,21 @@ class RealClock final : public Clock {
   }
   bool SleepUntil(MonotonicTime until, const CancellationToken& cancel) override {
     struct Waker {
-      std::mutex mutex;
+      Mutex mutex;
       std::condition_variable cv;
-      bool woken = false;
+      bool woken LRO_GUARDED_BY(mutex) = false;
     };
     auto waker = std::make_shared<Waker>();
     auto registration = cancel.OnCancel([waker] {
-      std::lock_guard lock(waker->mutex);
+      MutexLock lock(waker->mutex);
       waker->woken = true;
       waker->cv.notify_all();
     });
-    std::unique_lock lock(waker->mutex);
-    waker->cv.wait_until(lock, until, [&] { return waker->woken; });
+    MutexLock lock(waker->mutex);
+    lock.WaitUntil(waker->cv, until, [&] {
+      waker->mutex.AssertHeld();
+      return waker->woken;
+    });
     return !waker->woken;
   }
 };

@@ -27,6 +27,8 @@ class FakeClock final : public Clock {
   std::vector<std::chrono::milliseconds> sleeps() const;
 
  private:
+  // Guards the members below. A plain std::mutex, outside clang's thread-safety analysis: a
+  // public header, which cannot include the annotations of src/wire/thread_safety.h.
   mutable std::mutex mutex_;
   MonotonicTime now_;
   std::chrono::system_clock::time_point wall_;

@@ -34,6 +34,8 @@ class FakePoller final : public PollerLike {
   bool stopped() const;
 
  private:
+  // Guards the members below. A plain std::mutex, outside clang's thread-safety analysis: a
+  // public header, which cannot include the annotations of src/wire/thread_safety.h.
   mutable std::mutex mutex_;
   std::vector<OperationState> states_;
   std::size_t index_ = 0;

@@ -32,6 +32,8 @@ class ScriptedTransport final : public HttpTransport {
   std::size_t remaining() const;
 
  private:
+  // Guards the members below. A plain std::mutex, outside clang's thread-safety analysis: a
+  // public header, which cannot include the annotations of src/wire/thread_safety.h.
   mutable std::mutex mutex_;
   Handler handler_;
   std::deque<StatusOr<HttpResponse>> script_;

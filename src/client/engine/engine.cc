@@ -23,6 +23,7 @@
 #include "client/engine/engine_operation.h"
 #include "client/protocol/url.h"
 #include "client/transport/curl_request.h"
+#include "wire/thread_safety.h"
 
 namespace lro::internal {
 
@@ -73,11 +74,11 @@ class EngineImpl {
   // A consistent snapshot, taken on the loop thread (from another thread: waits for it).
   Engine::Stats stats();
   void set_record_lateness(bool on) {
-    std::lock_guard lock(stats_mutex_);
+    MutexLock lock(stats_mutex_);
     record_lateness_ = on;
   }
   std::vector<std::int64_t> lateness() const {
-    std::lock_guard lock(stats_mutex_);
+    MutexLock lock(stats_mutex_);
     return lateness_;
   }
 
@@ -138,10 +139,10 @@ class EngineImpl {
   int held_polls_ = 0;
   bool shut_down_ = false;
 
-  mutable std::mutex stats_mutex_;
-  std::uint64_t requests_ = 0;
-  bool record_lateness_ = false;
-  std::vector<std::int64_t> lateness_;
+  mutable Mutex stats_mutex_;
+  std::uint64_t requests_ LRO_GUARDED_BY(stats_mutex_) = 0;
+  bool record_lateness_ LRO_GUARDED_BY(stats_mutex_) = false;
+  std::vector<std::int64_t> lateness_ LRO_GUARDED_BY(stats_mutex_);
 
   std::thread thread_;
 };
@@ -304,7 +305,7 @@ void EngineImpl::Abort(std::uint64_t id) {
 
 void EngineImpl::Complete(std::unique_ptr<Transfer> transfer, StatusOr<HttpResponse> answer) {
   {
-    std::lock_guard lock(stats_mutex_);
+    MutexLock lock(stats_mutex_);
     ++requests_;
   }
   Answer callback = std::move(transfer->answer);
@@ -429,14 +430,14 @@ void EngineImpl::RunDue() {
   const SteadyTime now = std::chrono::steady_clock::now();
   bool record = false;
   {
-    std::lock_guard lock(stats_mutex_);
+    MutexLock lock(stats_mutex_);
     record = record_lateness_;
   }
   while (!due_.empty() && due_.top().at <= now) {
     Due due = due_.top();
     due_.pop();
     if (record) {
-      std::lock_guard lock(stats_mutex_);
+      MutexLock lock(stats_mutex_);
       lateness_.push_back(
           std::chrono::duration_cast<std::chrono::microseconds>(now - due.at).count());
     }
@@ -452,7 +453,7 @@ Engine::Stats EngineImpl::stats() {
   auto snapshot = [this] {
     Engine::Stats stats;
     {
-      std::lock_guard lock(stats_mutex_);
+      MutexLock lock(stats_mutex_);
       stats.requests = requests_;
     }
     stats.operations_running = running_.size();
@@ -499,32 +500,32 @@ void EngineOperation::Begin() {
 }
 
 bool EngineOperation::IsDone() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return machine_.done();
 }
 
 OperationState EngineOperation::State() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return machine_.state();
 }
 
 StatusOr<std::string> EngineOperation::ResumeToken() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return machine_.ResumeToken();
 }
 
 std::string EngineOperation::OperationId() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return machine_.operation_id();
 }
 
 std::string EngineOperation::MonitorUrl() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return machine_.monitor_url();
 }
 
 std::string EngineOperation::PollingModeName() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return machine_.mode() == Mode::kUnknown ? std::string() : ModeName(machine_.mode());
 }
 
@@ -579,7 +580,7 @@ void EngineOperation::Cancel(std::function<void(Status)> done) {
   engine_->Post([self = shared_from_this(), done = std::move(done)]() mutable {
     bool starting = false;
     {
-      std::lock_guard lock(self->mutex_);
+      MutexLock lock(self->mutex_);
       starting = !self->machine_.done() && self->machine_.phase() == Phase::kInitial;
     }
     if (starting && !self->finished_) {
@@ -598,7 +599,7 @@ void EngineOperation::SendCancel(std::function<void(Status)> done) {
   };
   StatusOr<Outgoing> outgoing = Status();
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (machine_.done() || finished_) {
       reply(Status());
       return;
@@ -620,7 +621,7 @@ void EngineOperation::SendCancel(std::function<void(Status)> done) {
            [self = shared_from_this(), done = std::move(done)](StatusOr<HttpResponse> answer) {
              Status status = answer.status();
              if (answer.ok()) {
-               std::lock_guard lock(self->mutex_);
+               MutexLock lock(self->mutex_);
                status = self->machine_.OnCancelResponse(
                    *answer,
                    Instant{self->context_->clock->Now(), self->context_->clock->WallNow()});
@@ -644,7 +645,7 @@ void EngineOperation::Kick(KickReason reason) {
   bool now_due = false;
   std::optional<StatusOr<Result>> outcome;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (machine_.done()) {
       outcome = machine_.outcome();
     } else {
@@ -679,7 +680,7 @@ void EngineOperation::SendPending() {
   Outgoing outgoing;
   const bool may_wait = engine_->TakeHeldPoll();
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     outgoing = may_wait ? machine_.PendingRequestThatMayWait() : machine_.PendingRequest();
   }
   holds_held_poll_ = outgoing.asks_to_wait;
@@ -736,7 +737,7 @@ void EngineOperation::OnAnswer(StatusOr<HttpResponse> answer) {
   if (!answer.ok() && answer.status().code() == StatusCode::kCancelled) return;
   std::optional<OperationState> changed;  // only computed for a progress callback
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     std::optional<OperationState> before;
     if (progress_) before = machine_.state();
     if (!machine_.done()) {
@@ -753,7 +754,7 @@ void EngineOperation::OnAnswer(StatusOr<HttpResponse> answer) {
   if (cancel_deferred_) {
     bool started = false;
     {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(mutex_);
       started = machine_.phase() != Phase::kInitial;
     }
     if (started) {

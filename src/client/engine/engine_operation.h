@@ -5,13 +5,13 @@
 #include <cstdint>
 #include <future>
 #include <memory>
-#include <mutex>
 #include <optional>
 
 #include "client/protocol/client_context.h"
 #include "client/protocol/lro_machine.h"
 #include "lro/engine.h"
 #include "lro/poller.h"
+#include "wire/thread_safety.h"
 
 namespace lro::internal {
 
@@ -68,9 +68,9 @@ class EngineOperation : public std::enable_shared_from_this<EngineOperation> {
   std::promise<StatusOr<Result>> promise_;
   std::shared_future<StatusOr<Result>> future_;
 
-  // Guards machine_: the engine thread changes it, any thread may read it.
-  mutable std::mutex mutex_;
-  LroMachine machine_;
+  // The engine thread changes machine_, any thread may read it.
+  mutable Mutex mutex_;
+  LroMachine machine_ LRO_GUARDED_BY(mutex_);
 
   // Engine thread only.
   std::uint64_t generation_ = 0;  // bumped to invalidate a scheduled timer

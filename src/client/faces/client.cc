@@ -8,6 +8,7 @@
 #include "client/faces/http_operation.h"
 #include "client/protocol/lro_machine.h"
 #include "client/protocol/url.h"
+#include "wire/thread_safety.h"
 #include "wire/uuid.h"
 
 namespace lro {
@@ -15,17 +16,17 @@ namespace lro {
 struct Client::Shared {
   std::shared_ptr<const internal::ClientContext> context;
   ClientOptions options;
-  std::mutex seed_mutex;
-  std::mt19937_64 seeds;
-  std::mutex config_mutex;
-  internal::SharedMachineConfig last_config;
+  Mutex seed_mutex;
+  std::mt19937_64 seeds LRO_GUARDED_BY(seed_mutex);
+  Mutex config_mutex;
+  internal::SharedMachineConfig last_config LRO_GUARDED_BY(config_mutex);
   internal::IdSource new_id;
 
-  std::mutex engine_mutex;
-  std::shared_ptr<Engine> engine;
+  Mutex engine_mutex;
+  std::shared_ptr<Engine> engine LRO_GUARDED_BY(engine_mutex);
 
   Engine& engine_for_async() {
-    std::lock_guard lock(engine_mutex);
+    MutexLock lock(engine_mutex);
     if (!engine) {
       EngineOptions engine_options;
       engine_options.transport = options.curl;
@@ -38,7 +39,7 @@ struct Client::Shared {
   // previous operation when the options are the same (the usual case), so that 100,000
   // operations hold one copy.
   internal::SharedMachineConfig ConfigFor(const OperationOptions& operation_options) {
-    std::lock_guard lock(config_mutex);
+    MutexLock lock(config_mutex);
     if (last_config && last_config->options == operation_options) return last_config;
     auto config = std::make_shared<internal::MachineConfig>();
     config->options = operation_options;
@@ -57,7 +58,7 @@ struct Client::Shared {
   }
 
   std::uint64_t NextSeed() {
-    std::lock_guard lock(seed_mutex);
+    MutexLock lock(seed_mutex);
     return seeds();
   }
 
@@ -112,13 +113,16 @@ class FailedOperation final : public Operation {
 internal::IdSource NewIdSource([[maybe_unused]] std::uint64_t seed) {
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
   struct Seeded {
-    std::mutex mutex;
-    std::mt19937_64 random;
+    Mutex mutex;
+    std::mt19937_64 random LRO_GUARDED_BY(mutex);
   };
   auto seeded = std::make_shared<Seeded>();
-  seeded->random.seed(seed);
+  {
+    MutexLock lock(seeded->mutex);  // not shared yet: for the analysis
+    seeded->random.seed(seed);
+  }
   return [seeded] {
-    std::lock_guard lock(seeded->mutex);
+    MutexLock lock(seeded->mutex);
     wire::UuidBytes bytes{};
     for (auto& byte : bytes) byte = static_cast<std::uint8_t>(seeded->random() & 0xFFU);
     return wire::UuidV4(bytes);

@@ -2,8 +2,9 @@
 
 #include <condition_variable>
 #include <map>
-#include <mutex>
 #include <thread>
+
+#include "wire/thread_safety.h"
 
 namespace lro::internal {
 namespace {
@@ -17,7 +18,7 @@ class Watchdog {
   }
 
   std::uint64_t Arm(std::chrono::steady_clock::time_point at, std::function<void()> fire) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     const std::uint64_t id = next_id_++;
     pending_.emplace(id, Entry{at, std::move(fire)});
     if (!thread_started_) {
@@ -29,9 +30,12 @@ class Watchdog {
   }
 
   void Disarm(std::uint64_t id) {
-    std::unique_lock lock(mutex_);
+    MutexLock lock(mutex_);
     pending_.erase(id);
-    fired_.wait(lock, [&] { return firing_ != id; });
+    lock.Wait(fired_, [&] {
+      mutex_.AssertHeld();
+      return firing_ != id;
+    });
   }
 
  private:
@@ -41,40 +45,41 @@ class Watchdog {
   };
 
   void Run() {
-    std::unique_lock lock(mutex_);
+    MutexLock lock(mutex_);
     while (true) {
       auto next = pending_.end();
       for (auto it = pending_.begin(); it != pending_.end(); ++it) {
         if (next == pending_.end() || it->second.at < next->second.at) next = it;
       }
       if (next == pending_.end()) {
-        wake_.wait(lock);
+        lock.Wait(wake_);
         continue;
       }
       // A copy: Disarm may erase the entry while this thread waits.
       const auto at = next->second.at;
       if (std::chrono::steady_clock::now() < at) {
-        wake_.wait_until(lock, at);
+        lock.WaitUntil(wake_, at);
         continue;
       }
       Entry entry = std::move(next->second);
       firing_ = next->first;
       pending_.erase(next);
-      lock.unlock();
+      lock.Unlock();
       entry.fire();
-      lock.lock();
+      lock.Lock();
       firing_ = 0;
       fired_.notify_all();
     }
   }
 
-  std::mutex mutex_;
+  Mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable fired_;
-  std::map<std::uint64_t, Entry> pending_;  // few at a time: one per blocking wait with a deadline
-  std::uint64_t next_id_ = 1;
-  std::uint64_t firing_ = 0;
-  bool thread_started_ = false;
+  // Few at a time: one per blocking wait with a deadline.
+  std::map<std::uint64_t, Entry> pending_ LRO_GUARDED_BY(mutex_);
+  std::uint64_t next_id_ LRO_GUARDED_BY(mutex_) = 1;
+  std::uint64_t firing_ LRO_GUARDED_BY(mutex_) = 0;
+  bool thread_started_ LRO_GUARDED_BY(mutex_) = false;
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "client/faces/deadline_watchdog.h"
+#include "wire/thread_safety.h"
 
 namespace lro {
 
@@ -13,48 +14,47 @@ namespace lro {
 // and is never held while sleeping; snapshot_mutex guards the copies that State(), IsDone()
 // and Outcome() read, so those never wait for a request in flight.
 struct Poller::Impl {
-  std::unique_ptr<Operation> operation;
+  Mutex operation_mutex;
+  std::unique_ptr<Operation> operation LRO_PT_GUARDED_BY(operation_mutex);
   std::shared_ptr<Clock> clock;
   CancellationSource stop;
 
-  std::mutex operation_mutex;
-
-  mutable std::mutex snapshot_mutex;
-  OperationState state;
-  bool done = false;
-  std::optional<StatusOr<Result>> outcome;  // once done
-  std::string id;
-  std::string monitor_url;
-  std::string polling_mode;
-  StatusOr<std::string> resume_token = std::string();
-  std::vector<ProgressCallback> callbacks;
+  mutable Mutex snapshot_mutex;
+  OperationState state LRO_GUARDED_BY(snapshot_mutex);
+  bool done LRO_GUARDED_BY(snapshot_mutex) = false;
+  std::optional<StatusOr<Result>> outcome LRO_GUARDED_BY(snapshot_mutex);  // once done
+  std::string id LRO_GUARDED_BY(snapshot_mutex);
+  std::string monitor_url LRO_GUARDED_BY(snapshot_mutex);
+  std::string polling_mode LRO_GUARDED_BY(snapshot_mutex);
+  StatusOr<std::string> resume_token LRO_GUARDED_BY(snapshot_mutex) = std::string();
+  std::vector<ProgressCallback> callbacks LRO_GUARDED_BY(snapshot_mutex);
 
   // Fired by Cancel(), before and after it cancels, to get a Wait out of its way: a poll the
   // service holds (Prefer: wait) until the operation changes, which only the cancel would
   // bring, is ended (and sent again); a sleep towards a poll time that the accepted cancel moved
   // earlier is woken. Replaced by a fresh source each time it fires.
-  std::mutex wake_mutex;
-  CancellationSource wake;
+  Mutex wake_mutex;
+  CancellationSource wake LRO_GUARDED_BY(wake_mutex);
   // Cancel() calls under way: meanwhile a Wait's poll does not ask to be held.
   std::atomic<int> cancels_pending{0};
 
   CancellationToken WakeToken() {
-    std::lock_guard lock(wake_mutex);
+    MutexLock lock(wake_mutex);
     return wake.token();
   }
   void WakeWaiters() {
     CancellationSource fired;
     {
-      std::lock_guard lock(wake_mutex);
+      MutexLock lock(wake_mutex);
       fired = wake;
       wake = CancellationSource();
     }
     fired.Cancel();
   }
 
-  // Copies what the accessors read besides the state. REQUIRES: snapshot_mutex and
-  // operation_mutex held (or the poller not yet shared).
-  void CopySnapshot() {
+  // Copies what the accessors read besides the state (the poller's constructor too, before the
+  // poller is shared).
+  void CopySnapshot() LRO_REQUIRES(snapshot_mutex, operation_mutex) {
     if (done && !outcome) outcome = operation->outcome();
     id = operation->id();
     monitor_url = operation->monitor_url();
@@ -63,12 +63,11 @@ struct Poller::Impl {
   }
 
   // Copies the operation's state; runs the callbacks when it changed.
-  // REQUIRES: operation_mutex held.
-  void Publish() {
+  void Publish() LRO_REQUIRES(operation_mutex) {
     std::vector<ProgressCallback> to_call;
     OperationState published;
     {
-      std::lock_guard lock(snapshot_mutex);
+      MutexLock lock(snapshot_mutex);
       const bool changed = state != operation->state() || done != operation->done();
       state = operation->state();
       done = operation->done();
@@ -80,7 +79,8 @@ struct Poller::Impl {
   }
 
   // One step: a manual Poll(), or a step of Wait() that the service may hold.
-  Status PollLocked(const CancellationToken& cancel, bool waiting = false) {
+  Status PollLocked(const CancellationToken& cancel, bool waiting = false)
+      LRO_REQUIRES(operation_mutex) {
     if (operation->done()) return Status();
     Status status = waiting ? operation->WaitStep(cancel) : operation->Poll(cancel);
     Publish();
@@ -108,18 +108,18 @@ Poller& Poller::operator=(Poller&&) noexcept = default;
 Poller::~Poller() = default;
 
 bool Poller::IsDone() const {
-  std::lock_guard lock(impl_->snapshot_mutex);
+  MutexLock lock(impl_->snapshot_mutex);
   return impl_->done;
 }
 
 OperationState Poller::State() const {
-  std::lock_guard lock(impl_->snapshot_mutex);
+  MutexLock lock(impl_->snapshot_mutex);
   return impl_->state;
 }
 
 StatusOr<Result> Poller::Outcome() const {
   // From the snapshot: never waits for a request in flight.
-  std::lock_guard lock(impl_->snapshot_mutex);
+  MutexLock lock(impl_->snapshot_mutex);
   if (impl_->outcome) return *impl_->outcome;
   return Status(StatusCode::kFailedPrecondition, "the operation is not done");
 }
@@ -128,7 +128,7 @@ Status Poller::Poll(const CancellationToken& cancel) {
   CancellationSource linked;
   auto on_caller = cancel.OnCancel([linked] { linked.Cancel(); });
   auto on_stop = impl_->stop.token().OnCancel([linked] { linked.Cancel(); });
-  std::lock_guard lock(impl_->operation_mutex);
+  MutexLock lock(impl_->operation_mutex);
   Status status = impl_->PollLocked(linked.token());
   if (status.code() == StatusCode::kCancelled) return impl_->Interrupted(cancel);
   return status;
@@ -169,7 +169,7 @@ StatusOr<Result> Poller::Wait(const WaitOptions& options) {
     const CancellationToken wake = impl_->WakeToken();
     MonotonicTime next;
     {
-      std::lock_guard lock(impl_->operation_mutex);
+      MutexLock lock(impl_->operation_mutex);
       if (impl_->operation->done()) return impl_->operation->outcome();
       next = impl_->operation->next_poll_at();
     }
@@ -184,7 +184,7 @@ StatusOr<Result> Poller::Wait(const WaitOptions& options) {
       }
     }
     if (next > deadline) return deadline_exceeded();
-    std::lock_guard lock(impl_->operation_mutex);
+    MutexLock lock(impl_->operation_mutex);
     CancellationSource step;
     auto on_token = token.OnCancel([step] { step.Cancel(); });
     auto on_wake = wake.OnCancel([step] { step.Cancel(); });
@@ -206,7 +206,7 @@ Status Poller::Cancel(const CancellationToken& cancel) {
   impl_->WakeWaiters();  // ends a poll held by the service, which would hold the lock
   Status status;
   {
-    std::lock_guard lock(impl_->operation_mutex);
+    MutexLock lock(impl_->operation_mutex);
     status = impl_->operation->Cancel(cancel);
     impl_->Publish();
   }
@@ -217,27 +217,27 @@ Status Poller::Cancel(const CancellationToken& cancel) {
 
 StatusOr<std::string> Poller::ResumeToken() const {
   // From the snapshot: never waits for a request in flight (a poll lrod holds for 30 s).
-  std::lock_guard lock(impl_->snapshot_mutex);
+  MutexLock lock(impl_->snapshot_mutex);
   return impl_->resume_token;
 }
 
 std::string Poller::OperationId() const {
-  std::lock_guard lock(impl_->snapshot_mutex);
+  MutexLock lock(impl_->snapshot_mutex);
   return impl_->id;
 }
 
 std::string Poller::MonitorUrl() const {
-  std::lock_guard lock(impl_->snapshot_mutex);
+  MutexLock lock(impl_->snapshot_mutex);
   return impl_->monitor_url;
 }
 
 std::string Poller::PollingModeName() const {
-  std::lock_guard lock(impl_->snapshot_mutex);
+  MutexLock lock(impl_->snapshot_mutex);
   return impl_->polling_mode;
 }
 
 void Poller::OnProgress(ProgressCallback callback) {
-  std::lock_guard lock(impl_->snapshot_mutex);
+  MutexLock lock(impl_->snapshot_mutex);
   impl_->callbacks.push_back(std::move(callback));
 }
 

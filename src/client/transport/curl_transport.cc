@@ -26,6 +26,7 @@
 
 #include "client/transport/curl_request.h"
 #include "lro/http.h"
+#include "wire/thread_safety.h"
 
 namespace lro {
 namespace {
@@ -36,14 +37,15 @@ using internal::CurlRequest;
 // thread after the request is over, so it holds this by shared_ptr and Run detaches it
 // (under the mutex) before the slot goes back to the pool.
 struct Waker {
-  std::mutex mutex;
-  CURLM* multi = nullptr;
+  explicit Waker(CURLM* m) : multi(m) {}
+  Mutex mutex;
+  CURLM* multi LRO_GUARDED_BY(mutex) = nullptr;
   void Wake() {
-    std::lock_guard lock(mutex);
+    MutexLock lock(mutex);
     if (multi != nullptr) curl_multi_wakeup(multi);
   }
   void Detach() {
-    std::lock_guard lock(mutex);
+    MutexLock lock(mutex);
     multi = nullptr;
   }
 };
@@ -118,7 +120,7 @@ class CurlTransport final : public HttpTransport {
 
   std::unique_ptr<Slot> Acquire() {
     {
-      std::lock_guard lock(pool_mutex_);
+      MutexLock lock(pool_mutex_);
       if (!idle_.empty()) {
         std::unique_ptr<Slot> slot = std::move(idle_.back());
         idle_.pop_back();
@@ -137,7 +139,7 @@ class CurlTransport final : public HttpTransport {
   }
 
   void Release(std::unique_ptr<Slot> slot) {
-    std::lock_guard lock(pool_mutex_);
+    MutexLock lock(pool_mutex_);
     if (idle_.size() < kMaxIdleSlots) idle_.push_back(std::move(slot));
     // else: the slot closes its connection as it goes out of scope
   }
@@ -152,8 +154,7 @@ class CurlTransport final : public HttpTransport {
       return configured;
     }
 
-    auto waker = std::make_shared<Waker>();
-    waker->multi = multi;
+    auto waker = std::make_shared<Waker>(multi);
     CancellationToken::Registration registration =
         call.cancel().OnCancel([waker] { waker->Wake(); });
 
@@ -201,9 +202,11 @@ class CurlTransport final : public HttpTransport {
 
   CurlTransportOptions options_;
   CURLSH* share_ = nullptr;
+  // Locked and unlocked by libcurl through Lock and Unlock, for the share's own data: std::mutex,
+  // outside the analysis.
   std::array<std::mutex, kLockCount> share_locks_;
-  std::mutex pool_mutex_;
-  std::vector<std::unique_ptr<Slot>> idle_;
+  Mutex pool_mutex_;
+  std::vector<std::unique_ptr<Slot>> idle_ LRO_GUARDED_BY(pool_mutex_);
 };
 
 }  // namespace

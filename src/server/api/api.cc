@@ -120,7 +120,7 @@ void AddHeader(std::string& headers, std::string_view name, std::string_view val
 void PendingReply::Complete(ApiResponse response) {
   std::function<void(ApiResponse)> callback;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (!callback_) {
       response_ = std::move(response);
       return;
@@ -134,7 +134,7 @@ void PendingReply::Complete(ApiResponse response) {
 void PendingReply::OnReady(std::function<void(ApiResponse)> callback) {
   ApiResponse ready;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (!response_) {
       callback_ = std::move(callback);
       return;
@@ -149,7 +149,7 @@ void EventStream::Push(std::string_view key, std::string event) {
   std::shared_ptr<PendingReply> waiting;
   ApiResponse ready;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (closed_) return;
     bool replaced = false;
     if (!key.empty()) {
@@ -174,7 +174,7 @@ void EventStream::Push(std::string_view key, std::string event) {
 void EventStream::Close() {
   std::shared_ptr<PendingReply> waiting;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     closed_ = true;
     if (!queue_.empty() || !waiting_) return;
     waiting = std::move(waiting_);
@@ -187,7 +187,7 @@ std::shared_ptr<PendingReply> EventStream::Next() {
   auto next = std::make_shared<PendingReply>();
   ApiResponse ready;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (queue_.empty() && !closed_) {
       waiting_ = next;
       return next;
@@ -200,14 +200,14 @@ std::shared_ptr<PendingReply> EventStream::Next() {
 }
 
 void EventStream::OnFinish(std::function<void()> callback) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   on_finish_ = std::move(callback);
 }
 
 void EventStream::Finish() {
   std::function<void()> callback;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (finished_) return;
     finished_ = true;
     closed_ = true;

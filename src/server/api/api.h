@@ -7,7 +7,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +22,7 @@
 #include "runtime/runtime.h"
 #include "runtime/state_watchers.h"
 #include "runtime/throttle.h"
+#include "wire/thread_safety.h"
 
 namespace lro::server::internal {
 
@@ -64,9 +64,9 @@ class PendingReply {
   void OnReady(std::function<void(ApiResponse)> callback);
 
  private:
-  std::mutex mutex_;
-  std::optional<ApiResponse> response_;        // GUARDED_BY(mutex_)
-  std::function<void(ApiResponse)> callback_;  // GUARDED_BY(mutex_)
+  Mutex mutex_;
+  std::optional<ApiResponse> response_ LRO_GUARDED_BY(mutex_);
+  std::function<void(ApiResponse)> callback_ LRO_GUARDED_BY(mutex_);
 };
 
 // The events of a text/event-stream answer (Server-Sent Events), pushed from any thread and
@@ -87,12 +87,12 @@ class EventStream {
   void OnFinish(std::function<void()> callback);
 
  private:
-  std::mutex mutex_;
-  std::vector<std::pair<std::string, std::string>> queue_;  // GUARDED_BY(mutex_)
-  bool closed_ = false;                                     // GUARDED_BY(mutex_)
-  bool finished_ = false;                                   // GUARDED_BY(mutex_)
-  std::shared_ptr<PendingReply> waiting_;                   // GUARDED_BY(mutex_)
-  std::function<void()> on_finish_;                         // GUARDED_BY(mutex_)
+  Mutex mutex_;
+  std::vector<std::pair<std::string, std::string>> queue_ LRO_GUARDED_BY(mutex_);
+  bool closed_ LRO_GUARDED_BY(mutex_) = false;
+  bool finished_ LRO_GUARDED_BY(mutex_) = false;
+  std::shared_ptr<PendingReply> waiting_ LRO_GUARDED_BY(mutex_);
+  std::function<void()> on_finish_ LRO_GUARDED_BY(mutex_);
 };
 
 struct ApiConfig {

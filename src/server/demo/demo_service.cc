@@ -11,13 +11,13 @@
 #include <cstring>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 
 #include "common/json_text.h"
 #include "lro/server/demo.h"
 #include "wire/service_error_parse.h"
+#include "wire/thread_safety.h"
 
 namespace lro::server {
 namespace {
@@ -53,12 +53,12 @@ std::string ItemJson(const Item& item) {
 class ItemStore {
  public:
   void Put(const std::string& principal, const Item& item) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     items_[{principal, item.workspace_id}][item.id] = ItemJson(item);
   }
   std::optional<std::string> Get(const std::string& principal, std::string_view workspace,
                                  std::string_view id) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     auto ws = items_.find({principal, std::string(workspace)});
     if (ws == items_.end()) return std::nullopt;
     auto it = ws->second.find(std::string(id));
@@ -66,7 +66,7 @@ class ItemStore {
     return it->second;
   }
   std::string List(const std::string& principal, std::string_view workspace) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     std::string out = "{\"value\":[";
     auto ws = items_.find({principal, std::string(workspace)});
     if (ws != items_.end()) {
@@ -82,8 +82,9 @@ class ItemStore {
   }
 
  private:
-  std::mutex mutex_;
-  std::map<std::pair<std::string, std::string>, std::map<std::string, std::string>> items_;
+  Mutex mutex_;
+  std::map<std::pair<std::string, std::string>, std::map<std::string, std::string>> items_
+      LRO_GUARDED_BY(mutex_);
 };
 
 // The demo's effect outside lrod (see lro/server/demo.h): the ids of the operations whose item

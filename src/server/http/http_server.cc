@@ -8,7 +8,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <ctime>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
@@ -17,6 +16,7 @@
 #include "api/api.h"
 #include "runtime/logger.h"
 #include "runtime/metrics.h"
+#include "wire/thread_safety.h"
 
 namespace lro::server::internal {
 namespace {
@@ -142,16 +142,16 @@ struct IoThread {
   // Keeps run() from returning while the thread has no connection; reset by Stop.
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
 
-  std::mutex inbox_mutex;
-  std::vector<std::pair<std::shared_ptr<Completion>, ApiResponse>>
-      inbox;  // GUARDED_BY(inbox_mutex)
+  Mutex inbox_mutex;
+  std::vector<std::pair<std::shared_ptr<Completion>, ApiResponse>> inbox
+      LRO_GUARDED_BY(inbox_mutex);
   std::vector<std::pair<std::shared_ptr<Completion>, ApiResponse>> draining;  // the thread's own
 
   // From any thread.
   void Deliver(std::shared_ptr<Completion> completion, ApiResponse response) {
     bool first = false;
     {
-      std::lock_guard lock(inbox_mutex);
+      MutexLock lock(inbox_mutex);
       inbox.emplace_back(std::move(completion), std::move(response));
       first = inbox.size() == 1;
     }
@@ -161,7 +161,7 @@ struct IoThread {
   // On the thread: resumes every coroutine whose answer has arrived.
   void Drain() {
     {
-      std::lock_guard lock(inbox_mutex);
+      MutexLock lock(inbox_mutex);
       draining.swap(inbox);
     }
     for (auto& [completion, response] : draining) completion->Complete(std::move(response));
@@ -206,8 +206,8 @@ struct HttpServer::Impl {
   bool started = false;
   std::uint16_t bound_port = 0;
 
-  std::mutex sessions_mutex;
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;  // GUARDED_BY(sessions_mutex)
+  Mutex sessions_mutex;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions LRO_GUARDED_BY(sessions_mutex);
 };
 
 asio::awaitable<void> HttpServer::Impl::Accept() {
@@ -240,7 +240,7 @@ asio::awaitable<void> HttpServer::Impl::Accept() {
     socket.set_option(tcp::no_delay(true), ignored);
     auto session = std::make_shared<Session>(tcp::socket(std::move(socket)));
     {
-      std::lock_guard lock(sessions_mutex);
+      MutexLock lock(sessions_mutex);
       sessions.emplace(session.get(), session);
     }
     metrics.connections_open.fetch_add(1, std::memory_order_relaxed);
@@ -424,7 +424,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Session> session, 
   session->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   session->stream.close();
   {
-    std::lock_guard lock(sessions_mutex);
+    MutexLock lock(sessions_mutex);
     sessions.erase(session.get());
   }
   metrics.connections_open.fetch_sub(1, std::memory_order_relaxed);
@@ -480,7 +480,7 @@ void HttpServer::Stop() {
   });
   std::vector<std::shared_ptr<Session>> open;
   {
-    std::lock_guard lock(impl_->sessions_mutex);
+    MutexLock lock(impl_->sessions_mutex);
     for (auto& [raw, weak] : impl_->sessions) {
       if (auto session = weak.lock()) open.push_back(std::move(session));
     }

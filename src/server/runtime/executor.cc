@@ -21,7 +21,7 @@ Executor::Executor(int threads) {
 Executor::~Executor() { Stop(std::chrono::milliseconds(0)); }
 
 int Executor::AddClass(int max_concurrency) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   classes_.push_back(Class{std::max(0, max_concurrency), 0, {}});
   return static_cast<int>(classes_.size() - 1);
 }
@@ -29,7 +29,7 @@ int Executor::AddClass(int max_concurrency) {
 void Executor::Submit(int task_class, std::function<void()> task) {
   bool wake = false;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (stopping_) return;
     auto index = static_cast<std::size_t>(task_class);
     if (index >= classes_.size()) index = 0;
@@ -54,7 +54,7 @@ bool Executor::Stop(std::chrono::milliseconds grace) {
   std::vector<std::deque<std::function<void()>>> dropped_backlogs;
   bool in_time = true;
   {
-    std::unique_lock lock(mutex_);
+    MutexLock lock(mutex_);
     if (stopping_ && threads_.empty()) return true;
     stopping_ = true;
     dropped.swap(ready_);
@@ -64,7 +64,10 @@ bool Executor::Stop(std::chrono::milliseconds grace) {
     }
     backlog_size_ = 0;
     work_available_.notify_all();
-    in_time = idle_.wait_for(lock, grace, [&] { return running_ == 0; });
+    in_time = lock.WaitFor(idle_, grace, [&] {
+      mutex_.AssertHeld();
+      return running_ == 0;
+    });
   }
   // Tasks hold references to operations; release them outside the lock.
   dropped.clear();
@@ -77,29 +80,32 @@ bool Executor::Stop(std::chrono::milliseconds grace) {
 }
 
 std::size_t Executor::queued() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return ready_.size() + backlog_size_;
 }
 
 std::size_t Executor::running() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return running_;
 }
 
 void Executor::Loop() {
-  std::unique_lock lock(mutex_);
+  MutexLock lock(mutex_);
   for (;;) {
-    work_available_.wait(lock, [&] { return stopping_ || !ready_.empty(); });
+    lock.Wait(work_available_, [&] {
+      mutex_.AssertHeld();
+      return stopping_ || !ready_.empty();
+    });
     if (stopping_) return;
     Ready next = std::move(ready_.front());
     ready_.pop_front();
     ++running_;
     const bool more = !ready_.empty();
-    lock.unlock();
+    lock.Unlock();
     if (more) work_available_.notify_one();  // a peer takes the rest meanwhile
     next.task();
     next.task = nullptr;
-    lock.lock();
+    lock.Lock();
     --running_;
     Class& c = classes_[static_cast<std::size_t>(next.task_class)];
     --c.admitted;

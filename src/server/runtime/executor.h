@@ -7,9 +7,10 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
+
+#include "wire/thread_safety.h"
 
 namespace lro::server::internal {
 
@@ -43,16 +44,16 @@ class Executor {
     int task_class;
     std::function<void()> task;
   };
-  void Loop();
+  void Loop() LRO_EXCLUDES(mutex_);
 
-  mutable std::mutex mutex_;
+  mutable Mutex mutex_;
   std::condition_variable work_available_;
   std::condition_variable idle_;
-  std::vector<Class> classes_;    // GUARDED_BY(mutex_)
-  std::deque<Ready> ready_;       // GUARDED_BY(mutex_)
-  std::size_t backlog_size_ = 0;  // GUARDED_BY(mutex_)
-  std::size_t running_ = 0;       // GUARDED_BY(mutex_)
-  bool stopping_ = false;         // GUARDED_BY(mutex_)
+  std::vector<Class> classes_ LRO_GUARDED_BY(mutex_);
+  std::deque<Ready> ready_ LRO_GUARDED_BY(mutex_);
+  std::size_t backlog_size_ LRO_GUARDED_BY(mutex_) = 0;
+  std::size_t running_ LRO_GUARDED_BY(mutex_) = 0;
+  bool stopping_ LRO_GUARDED_BY(mutex_) = false;
   std::vector<std::thread> threads_;
 };
 

@@ -24,7 +24,7 @@ GroupCommitter::~GroupCommitter() { Stop(); }
 bool GroupCommitter::Submit(Prepare prepare, Done done) {
   bool wake = false;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (stopping_) return false;
     queue_.push_back(Item{std::move(prepare), std::move(done), {}});
     wake = queue_.size() == 1;
@@ -35,7 +35,7 @@ bool GroupCommitter::Submit(Prepare prepare, Done done) {
 }
 
 void GroupCommitter::Run(std::function<void(OperationStore&)> job) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (stopping_) return;
   queue_.push_back(Item{{}, {}, std::move(job)});
   if (queue_.size() == 1) wake_.notify_one();
@@ -45,7 +45,7 @@ void GroupCommitter::Flush() {
   std::promise<void> flushed;
   auto future = flushed.get_future();
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (stopping_ || !thread_.joinable()) return;
     queue_.push_back(Item{{}, {}, [&flushed](OperationStore&) { flushed.set_value(); }});
     if (queue_.size() == 1) wake_.notify_one();
@@ -55,7 +55,7 @@ void GroupCommitter::Flush() {
 
 void GroupCommitter::Stop() {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (stopping_) return;
     stopping_ = true;
   }
@@ -64,7 +64,7 @@ void GroupCommitter::Stop() {
 }
 
 std::size_t GroupCommitter::queue_depth() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return queue_.size();
 }
 
@@ -73,8 +73,11 @@ void GroupCommitter::Loop() {
   for (;;) {
     std::function<void(OperationStore&)> job;
     {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(mutex_);
+      lock.Wait(wake_, [&] {
+        mutex_.AssertHeld();
+        return stopping_ || !queue_.empty();
+      });
       if (queue_.empty()) return;  // stopping, and everything is committed
       if (queue_.front().job) {
         job = std::move(queue_.front().job);

@@ -7,12 +7,12 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <thread>
 
 #include "lro/clock.h"
 #include "lro/server/store.h"
+#include "wire/thread_safety.h"
 
 namespace lro::server::internal {
 
@@ -56,7 +56,7 @@ class GroupCommitter {
     Done done;
     std::function<void(OperationStore&)> job;
   };
-  void Loop();
+  void Loop() LRO_EXCLUDES(mutex_);
   void CommitBatch(std::deque<Item>& batch);
 
   std::shared_ptr<OperationStore> store_;
@@ -64,10 +64,10 @@ class GroupCommitter {
   Observer observer_;
   std::shared_ptr<Clock> clock_;
 
-  mutable std::mutex mutex_;
+  mutable Mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Item> queue_;  // GUARDED_BY(mutex_)
-  bool stopping_ = false;   // GUARDED_BY(mutex_)
+  std::deque<Item> queue_ LRO_GUARDED_BY(mutex_);
+  bool stopping_ LRO_GUARDED_BY(mutex_) = false;
   std::thread thread_;
 };
 

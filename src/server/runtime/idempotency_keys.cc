@@ -36,7 +36,7 @@ Runtime::KeyDecision Runtime::ReserveKey(const std::string& principal, const Key
     }
   };
   {
-    std::lock_guard lock(keys_mutex_);
+    MutexLock lock(keys_mutex_);
     auto it = keys_.find(decision.map_key);
     if (it != keys_.end() && it->second.expires_ms > now) {
       it->second.touched = config_.clock->Now();
@@ -46,7 +46,7 @@ Runtime::KeyDecision Runtime::ReserveKey(const std::string& principal, const Key
   }
   // Not in memory: the store knows keys of earlier runs and evicted ones.
   auto stored = store_->FindKey(principal, key.kind, key.key);
-  std::lock_guard lock(keys_mutex_);
+  MutexLock lock(keys_mutex_);
   auto it = keys_.find(decision.map_key);
   if (it != keys_.end() && it->second.expires_ms > now) {
     judge(it->second);
@@ -66,12 +66,12 @@ Runtime::KeyDecision Runtime::ReserveKey(const std::string& principal, const Key
 }
 
 void Runtime::ReleaseKey(const std::string& map_key) {
-  std::lock_guard lock(keys_mutex_);
+  MutexLock lock(keys_mutex_);
   keys_.erase(map_key);
 }
 
 void Runtime::MarkKeyAnswered(const std::string& map_key) {
-  std::lock_guard lock(keys_mutex_);
+  MutexLock lock(keys_mutex_);
   if (auto it = keys_.find(map_key); it != keys_.end()) {
     it->second.answered = true;
     it->second.touched = config_.clock->Now();
@@ -81,7 +81,7 @@ void Runtime::MarkKeyAnswered(const std::string& map_key) {
 void Runtime::ForgetOldKeys() {
   const std::int64_t now_ms = NowMs();
   const MonotonicTime now = config_.clock->Now();
-  std::lock_guard lock(keys_mutex_);
+  MutexLock lock(keys_mutex_);
   for (auto it = keys_.begin(); it != keys_.end();) {
     if (it->second.expires_ms <= now_ms ||
         (it->second.answered && now - it->second.touched > kAnsweredKeyMemory)) {
@@ -95,7 +95,7 @@ void Runtime::ForgetOldKeys() {
 void Runtime::AnswerFromKeyHolder(const std::shared_ptr<LiveOp>& op, const KeyRecord& holder) {
   CreateCallback answer;
   {
-    std::lock_guard lock(op->mutex);
+    MutexLock lock(op->mutex);
     // Its insert was not written: it never existed, and its work never started.
     op->dead = true;
     op->cancel_requested = true;
@@ -112,7 +112,7 @@ void Runtime::AnswerFromKeyHolder(const std::shared_ptr<LiveOp>& op, const KeyRe
   cache_->Erase(op);
   live_.fetch_sub(1, std::memory_order_relaxed);
   if (!op->key_map_key.empty()) {
-    std::lock_guard lock(keys_mutex_);
+    MutexLock lock(keys_mutex_);
     keys_[op->key_map_key] = KeyEntry{holder.fingerprint, holder.operation_id, true,
                                       holder.expires_ms, config_.clock->Now()};
   }

@@ -55,7 +55,7 @@ Status Runtime::ClaimOnWriter(OperationStore& store, std::int64_t reclaim_own_ex
   std::size_t failed = 0;
   for (const auto& record : *records) {
     if (auto op = cache_->Find(record.id)) {
-      std::lock_guard lock(op->mutex);
+      MutexLock lock(op->mutex);
       if (!op->dead && op->version > 0 && op->route != nullptr && !op->terminal_published) {
         // Still running here (its lease lapsed, say after a pause): the claim renewed it.
         op->version = record.version;
@@ -80,21 +80,24 @@ void Runtime::Adopt(const OperationRecord& record, std::size_t& rerun, std::size
   op->type = record.type;
   op->display_name = record.display_name;
   op->created_ms = record.created_ms;
-  op->status = record.status;
-  op->percent = record.percent_complete;
-  op->updated_ms = record.updated_ms;
-  op->version = record.version;
-  op->attempts = record.attempts;
-  op->cancel_requested = record.cancel_requested;
-  op->insert_prepared = true;
   op->route = router_.ByType(record.type);
   op->retry_after_s = RetryAfterFor(record.type);
-  op->committed = SnapshotFromRecord(record);
+  {
+    MutexLock lock(op->mutex);  // not shared yet: for the analysis
+    op->status = record.status;
+    op->percent = record.percent_complete;
+    op->updated_ms = record.updated_ms;
+    op->version = record.version;
+    op->attempts = record.attempts;
+    op->cancel_requested = record.cancel_requested;
+    op->insert_prepared = true;
+    op->committed = SnapshotFromRecord(record);
+  }
   cache_->Put(op);
   live_.fetch_add(1, std::memory_order_relaxed);
 
   if (record.cancel_requested) {
-    std::lock_guard lock(op->mutex);
+    MutexLock lock(op->mutex);
     FinishLocked(*op, OperationStatus::kCanceled, CanceledError(), nullptr);
     RequestWriteLocked(op);
     return;
@@ -103,7 +106,7 @@ void Runtime::Adopt(const OperationRecord& record, std::size_t& rerun, std::size
     ++failed;
     logger_.Log(LogLevel::kWarning, "failing an operation taken over too often",
                 {{"operationId", op->id}, {"attempts", std::to_string(record.attempts)}});
-    std::lock_guard lock(op->mutex);
+    MutexLock lock(op->mutex);
     FinishLocked(*op, OperationStatus::kFailed, AttemptsExhaustedError(record.attempts), nullptr);
     RequestWriteLocked(op);
     return;
@@ -136,7 +139,7 @@ void Runtime::Adopt(const OperationRecord& record, std::size_t& rerun, std::size
     ++failed;
     logger_.Log(LogLevel::kWarning, "failing an interrupted operation that cannot be re-run",
                 {{"operationId", op->id}, {"type", op->type}});
-    std::lock_guard lock(op->mutex);
+    MutexLock lock(op->mutex);
     FinishLocked(*op, OperationStatus::kFailed, InterruptedError(), nullptr);
     RequestWriteLocked(op);
   }
@@ -157,7 +160,7 @@ void Runtime::HeartbeatOnWriter(OperationStore& store) {
     if (!lease.cancel_requested) continue;
     // A cancel request received by any replica: honoured here, within one heartbeat.
     if (auto op = cache_->Find(lease.id)) {
-      std::lock_guard lock(op->mutex);
+      MutexLock lock(op->mutex);
       if (!op->dead && !op->cancel_requested && !IsTerminal(op->status) && op->route != nullptr) {
         if (auto wake = RequestCancelLocked(op); wake != 0) wakes.push_back(wake);
       }
@@ -168,7 +171,7 @@ void Runtime::HeartbeatOnWriter(OperationStore& store) {
   std::vector<std::shared_ptr<LiveOp>> lost;
   cache_->ForEach([&held, &lost](const std::shared_ptr<LiveOp>& op) {
     if (held.contains(op->id)) return;
-    std::lock_guard op_lock(op->mutex);
+    MutexLock op_lock(op->mutex);
     if (!op->dead && op->version > 0 && op->route != nullptr && op->committed &&
         !IsTerminal(op->committed->status)) {
       lost.push_back(op);
@@ -221,7 +224,7 @@ void Runtime::ReleaseLeases() {
   cache_->ForEach([&ops](const std::shared_ptr<LiveOp>& op) { ops.push_back(op); });
   std::size_t released = 0;
   for (const auto& op : ops) {
-    std::lock_guard lock(op->mutex);
+    MutexLock lock(op->mutex);
     if (op->dead || op->route == nullptr || IsTerminal(op->status)) continue;
     op->released = true;
     RequestWriteLocked(op);
@@ -238,7 +241,7 @@ void Runtime::Abandon(const std::shared_ptr<LiveOp>& op) {
   CreateOutcome outcome;
   bool was_live = false;
   {
-    std::lock_guard lock(op->mutex);
+    MutexLock lock(op->mutex);
     if (op->dead) return;
     op->dead = true;
     op->cancel_requested = true;  // its work, still running here, should stop

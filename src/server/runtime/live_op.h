@@ -6,7 +6,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -16,6 +15,7 @@
 #include "runtime/runtime.h"
 #include "runtime/snapshot.h"
 #include "runtime/timer_queue.h"
+#include "wire/thread_safety.h"
 
 namespace lro::server::internal {
 
@@ -34,46 +34,50 @@ struct LiveOp {
   std::string key_map_key;       // the idempotency key reserved for it, if any
   std::optional<KeyRecord> key;  // written with the insert
 
-  std::mutex mutex;
+  Mutex mutex;                   // guards what follows
   std::condition_variable wake;  // SleepFor waits here
 
   // The latest decided state: equal to or ahead of `committed`.
-  OperationStatus status = OperationStatus::kNotStarted;
-  std::optional<int> percent;
-  std::int64_t updated_ms = 0;
-  std::optional<std::int64_t> expires_ms;
-  std::optional<ErrorInfo> error;
-  bool has_result = false;
-  std::shared_ptr<const ResultData> result;
+  OperationStatus status LRO_GUARDED_BY(mutex) = OperationStatus::kNotStarted;
+  std::optional<int> percent LRO_GUARDED_BY(mutex);
+  std::int64_t updated_ms LRO_GUARDED_BY(mutex) = 0;
+  std::optional<std::int64_t> expires_ms LRO_GUARDED_BY(mutex);
+  std::optional<ErrorInfo> error LRO_GUARDED_BY(mutex);
+  bool has_result LRO_GUARDED_BY(mutex) = false;
+  std::shared_ptr<const ResultData> result LRO_GUARDED_BY(mutex);
 
   // The version this replica last wrote (or claimed); 0 until the insert committed. Every
   // update is conditional on it.
-  std::int64_t version = 0;
-  std::optional<std::int64_t> next_run_ms;  // a ContinueAfter step is due then
-  int attempts = 1;
+  std::int64_t version LRO_GUARDED_BY(mutex) = 0;
+  // A ContinueAfter step is due then.
+  std::optional<std::int64_t> next_run_ms LRO_GUARDED_BY(mutex);
+  int attempts LRO_GUARDED_BY(mutex) = 1;
 
-  bool cancel_requested = false;
-  bool released = false;         // at a graceful stop: written without owner, for a peer to claim
-  bool dead = false;             // its insert failed, or it was taken over: not ours to write
-  bool insert_prepared = false;  // later writes are UPDATEs
-  bool write_queued = false;
-  bool terminal_published = false;
+  bool cancel_requested LRO_GUARDED_BY(mutex) = false;
+  // At a graceful stop: written without owner, for a peer to claim.
+  bool released LRO_GUARDED_BY(mutex) = false;
+  // Its insert failed, or it was taken over: not ours to write.
+  bool dead LRO_GUARDED_BY(mutex) = false;
+  bool insert_prepared LRO_GUARDED_BY(mutex) = false;  // later writes are UPDATEs
+  bool write_queued LRO_GUARDED_BY(mutex) = false;
+  bool terminal_published LRO_GUARDED_BY(mutex) = false;
   // What readers see: published only after its write committed. Null until the insert did.
-  std::shared_ptr<const Snapshot> committed;
-  std::shared_ptr<const Snapshot> prepared;  // in the transaction being committed
+  std::shared_ptr<const Snapshot> committed LRO_GUARDED_BY(mutex);
+  // In the transaction being committed.
+  std::shared_ptr<const Snapshot> prepared LRO_GUARDED_BY(mutex);
 
   // The creating request, waiting for its answer.
-  CreateCallback answer;
-  bool budget_expired = false;
-  TimerQueue::Id budget_timer = 0;
+  CreateCallback answer LRO_GUARDED_BY(mutex);
+  bool budget_expired LRO_GUARDED_BY(mutex) = false;
+  TimerQueue::Id budget_timer LRO_GUARDED_BY(mutex) = 0;
 
   // Work that starts once the insert committed (an operation with an idempotency key: until
   // then another replica may hold the key, and this operation never exists).
-  std::shared_ptr<Work> start_after_insert;
-  std::shared_ptr<Work> continuation;
-  TimerQueue::Id continuation_timer = 0;
-  TimerQueue::Id progress_timer = 0;
-  MonotonicTime progress_written_at{};
+  std::shared_ptr<Work> start_after_insert LRO_GUARDED_BY(mutex);
+  std::shared_ptr<Work> continuation LRO_GUARDED_BY(mutex);
+  TimerQueue::Id continuation_timer LRO_GUARDED_BY(mutex) = 0;
+  TimerQueue::Id progress_timer LRO_GUARDED_BY(mutex) = 0;
+  MonotonicTime progress_written_at LRO_GUARDED_BY(mutex) = {};
 };
 
 // The error of an operation canceled at its caller's request.

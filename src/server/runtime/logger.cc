@@ -29,7 +29,7 @@ void Logger::Log(LogLevel level, std::string_view message, std::initializer_list
     AppendJsonString(line, value);
   }
   line += "}";
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (sink_) {
     sink_(line);
   } else {

@@ -4,13 +4,13 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "lro/clock.h"
 #include "lro/log.h"
+#include "wire/thread_safety.h"
 
 namespace lro::server::internal {
 
@@ -30,7 +30,7 @@ class Logger {
   LogLevel level_;
   std::function<void(std::string_view)> sink_;
   std::shared_ptr<Clock> clock_;
-  std::mutex mutex_;
+  Mutex mutex_;  // one line at a time into sink_
 };
 
 }  // namespace lro::server::internal

@@ -13,24 +13,24 @@ OperationCache::OperationCache(std::shared_ptr<Clock> clock, std::chrono::millis
 }
 
 std::shared_ptr<LiveOp> OperationCache::Find(std::string_view id) const {
-  std::shared_lock lock(mutex_);
+  ReaderMutexLock lock(mutex_);
   auto it = ops_.find(id);
   return it == ops_.end() ? nullptr : it->second;
 }
 
 void OperationCache::Put(std::shared_ptr<LiveOp> op) {
-  std::unique_lock lock(mutex_);
+  WriterMutexLock lock(mutex_);
   std::string id = op->id;
   ops_[std::move(id)] = std::move(op);
 }
 
 bool OperationCache::Add(const std::shared_ptr<LiveOp>& op) {
-  std::unique_lock lock(mutex_);
+  WriterMutexLock lock(mutex_);
   return ops_.emplace(op->id, op).second;
 }
 
 void OperationCache::Erase(const std::shared_ptr<LiveOp>& op) {
-  std::unique_lock lock(mutex_);
+  WriterMutexLock lock(mutex_);
   auto it = ops_.find(op->id);
   if (it != ops_.end() && it->second == op) ops_.erase(it);
 }
@@ -38,7 +38,7 @@ void OperationCache::Erase(const std::shared_ptr<LiveOp>& op) {
 void OperationCache::KeepHot(const std::shared_ptr<LiveOp>& op) {
   std::shared_ptr<LiveOp> evicted;
   {
-    std::lock_guard lock(hot_mutex_);
+    MutexLock lock(hot_mutex_);
     hot_.emplace_back(clock_->Now(), op);
     if (hot_.size() > hot_limit_) {
       evicted = hot_.front().second.lock();
@@ -52,7 +52,7 @@ std::size_t OperationCache::CoolDown() {
   const MonotonicTime now = clock_->Now();
   std::vector<std::shared_ptr<LiveOp>> cold;
   {
-    std::lock_guard lock(hot_mutex_);
+    MutexLock lock(hot_mutex_);
     while (!hot_.empty() && now - hot_.front().first > hot_period_) {
       if (auto op = hot_.front().second.lock()) cold.push_back(std::move(op));
       hot_.pop_front();
@@ -64,19 +64,19 @@ std::size_t OperationCache::CoolDown() {
 
 void OperationCache::ForEach(
     const std::function<void(const std::shared_ptr<LiveOp>&)>& visit) const {
-  std::shared_lock lock(mutex_);
+  ReaderMutexLock lock(mutex_);
   for (const auto& [id, op] : ops_) visit(op);
 }
 
 std::size_t OperationCache::size() const {
-  std::shared_lock lock(mutex_);
+  ReaderMutexLock lock(mutex_);
   return ops_.size();
 }
 
 void OperationCache::Clear() {
-  std::lock_guard hot_lock(hot_mutex_);
+  MutexLock hot_lock(hot_mutex_);
   hot_.clear();
-  std::unique_lock lock(mutex_);
+  WriterMutexLock lock(mutex_);
   ops_.clear();
 }
 

@@ -8,14 +8,13 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 
 #include "lro/clock.h"
+#include "wire/thread_safety.h"
 
 namespace lro::server::internal {
 
@@ -56,13 +55,13 @@ class OperationCache {
   const std::chrono::milliseconds hot_period_;
   const std::size_t hot_limit_;
 
-  mutable std::shared_mutex mutex_;
-  std::unordered_map<std::string, std::shared_ptr<LiveOp>, StringHash, std::equal_to<>>
-      ops_;  // GUARDED_BY(mutex_)
+  mutable SharedMutex mutex_;
+  std::unordered_map<std::string, std::shared_ptr<LiveOp>, StringHash, std::equal_to<>> ops_
+      LRO_GUARDED_BY(mutex_);
 
-  std::mutex hot_mutex_;  // taken before mutex_, never after
+  Mutex hot_mutex_ LRO_ACQUIRED_BEFORE(mutex_);  // taken before mutex_, never after
   // Finished operations in the order they finished.
-  std::deque<std::pair<MonotonicTime, std::weak_ptr<LiveOp>>> hot_;  // GUARDED_BY(hot_mutex_)
+  std::deque<std::pair<MonotonicTime, std::weak_ptr<LiveOp>>> hot_ LRO_GUARDED_BY(hot_mutex_);
 };
 
 }  // namespace lro::server::internal

@@ -30,7 +30,7 @@ std::size_t Retention::Pass(OperationStore& store) {
 void Retention::Tick() {
   const MonotonicTime now = clock_->Now();
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     const bool due = !next_pass_ || now >= *next_pass_;
     if (!due && !again_.exchange(false)) return;
     next_pass_ = now + config_.interval;

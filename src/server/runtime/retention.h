@@ -8,13 +8,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 
 #include "lro/clock.h"
 #include "runtime/group_committer.h"
 #include "runtime/logger.h"
 #include "runtime/metrics.h"
+#include "wire/thread_safety.h"
 
 namespace lro::server::internal {
 
@@ -45,9 +45,9 @@ class Retention {
   Metrics& metrics_;
   Logger& logger_;
 
-  std::mutex mutex_;
-  std::optional<MonotonicTime> next_pass_;  // GUARDED_BY(mutex_); none yet: due now
-  std::atomic<bool> again_{false};          // the last pass deleted a full batch
+  Mutex mutex_;
+  std::optional<MonotonicTime> next_pass_ LRO_GUARDED_BY(mutex_);  // none yet: due now
+  std::atomic<bool> again_{false};  // the last pass deleted a full batch
 };
 
 }  // namespace lro::server::internal

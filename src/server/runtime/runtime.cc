@@ -21,14 +21,16 @@ class OperationContext final : public WorkContext {
   const std::string& principal() const override { return op_->principal; }
   void ReportProgress(int percent) override { runtime_.ReportProgress(op_, percent); }
   bool CancelRequested() const override {
-    std::lock_guard lock(op_->mutex);
+    MutexLock lock(op_->mutex);
     return op_->cancel_requested;
   }
   bool ShuttingDown() const override { return runtime_.stopping(); }
   bool SleepFor(std::chrono::milliseconds duration) override {
-    std::unique_lock lock(op_->mutex);
-    return !op_->wake.wait_for(lock, duration,
-                               [&] { return op_->cancel_requested || runtime_.stopping(); });
+    MutexLock lock(op_->mutex);
+    return !lock.WaitFor(op_->wake, duration, [&] {
+      op_->mutex.AssertHeld();
+      return op_->cancel_requested || runtime_.stopping();
+    });
   }
 
  private:
@@ -122,7 +124,7 @@ void Runtime::Stop() {
   store_->SetWakeUp(nullptr);  // joins the store's listener: nothing calls WakeUp after this
   // Wake work sleeping in SleepFor.
   cache_->ForEach([](const std::shared_ptr<LiveOp>& op) {
-    std::lock_guard lock(op->mutex);
+    MutexLock lock(op->mutex);
     op->wake.notify_all();
   });
   if (!executor_->Stop(config_.shutdown_grace)) {
@@ -182,7 +184,6 @@ void Runtime::Create(Route& route, const Request& request, Work work, std::strin
   op->display_name = std::move(display_name);
   op->route = &route;
   op->created_ms = NowMs();
-  op->updated_ms = op->created_ms;
   op->retry_after_s = route.retry_after_s;
   if (route.options.idempotent) op->request = EncodeRequest(request);
   if (key) {
@@ -190,12 +191,16 @@ void Runtime::Create(Route& route, const Request& request, Work work, std::strin
         request.principal, key->kind, key->key,
         key->fingerprint,  op->id,    op->created_ms + config_.idempotency_window.count()};
     op->key_map_key = map_key;
-    std::lock_guard lock(keys_mutex_);
+    MutexLock lock(keys_mutex_);
     if (auto it = keys_.find(map_key); it != keys_.end()) it->second.operation_id = op->id;
   }
-  op->answer = std::move(done);
-  op->write_queued = true;
-  op->attempts = 1;
+  {
+    MutexLock lock(op->mutex);  // not shared yet: for the analysis
+    op->updated_ms = op->created_ms;
+    op->answer = std::move(done);
+    op->write_queued = true;
+    op->attempts = 1;
+  }
   cache_->Add(op);
   metrics_.operations_created.fetch_add(1, std::memory_order_relaxed);
   live_.fetch_add(1, std::memory_order_relaxed);
@@ -207,18 +212,22 @@ void Runtime::Create(Route& route, const Request& request, Work work, std::strin
     cache_->Erase(op);
     live_.fetch_sub(1, std::memory_order_relaxed);
     if (!map_key.empty()) ReleaseKey(map_key);
-    CreateCallback answer = std::move(op->answer);
+    CreateCallback answer;
+    {
+      MutexLock lock(op->mutex);
+      answer = std::move(op->answer);
+    }
     answer(CreateOutcome{CreateKind::kUnavailable, nullptr, false, "the server is shutting down"});
     return;
   }
   {
-    std::lock_guard lock(op->mutex);
+    MutexLock lock(op->mutex);
     if (config_.inline_budget.count() > 0) {
       op->budget_timer = timers_->After(config_.inline_budget, [this, op] {
         CreateCallback answer;
         CreateOutcome outcome;
         {
-          std::lock_guard inner(op->mutex);
+          MutexLock inner(op->mutex);
           op->budget_timer = 0;
           op->budget_expired = true;
           TakeAnswerLocked(*op, answer, outcome);
@@ -231,7 +240,7 @@ void Runtime::Create(Route& route, const Request& request, Work work, std::strin
   }
   auto shared_work = std::make_shared<Work>(std::move(work));
   if (key) {
-    std::lock_guard lock(op->mutex);
+    MutexLock lock(op->mutex);
     if (!op->committed && !op->dead) {
       op->start_after_insert = std::move(shared_work);
       return;
@@ -243,7 +252,7 @@ void Runtime::Create(Route& route, const Request& request, Work work, std::strin
 
 // ---- writes ------------------------------------------------------------------------------
 
-void Runtime::RequestWriteLocked(const std::shared_ptr<LiveOp>& op) {
+void Runtime::RequestWriteLocked(const std::shared_ptr<LiveOp>& op) LRO_REQUIRES(op->mutex) {
   if (op->write_queued || op->dead) return;
   op->write_queued = true;
   if (!committer_->Submit([this, op] { return PrepareWrite(op); },
@@ -255,7 +264,7 @@ void Runtime::RequestWriteLocked(const std::shared_ptr<LiveOp>& op) {
 }
 
 std::optional<StoreWrite> Runtime::PrepareWrite(const std::shared_ptr<LiveOp>& op) {
-  std::lock_guard lock(op->mutex);
+  MutexLock lock(op->mutex);
   op->write_queued = false;
   if (op->dead) return std::nullopt;
   StoreWrite write;
@@ -311,17 +320,18 @@ std::optional<StoreWrite> Runtime::PrepareWrite(const std::shared_ptr<LiveOp>& o
   return write;
 }
 
-void Runtime::TakeAnswerLocked(LiveOp& op, CreateCallback& answer, CreateOutcome& outcome) {
+void Runtime::TakeAnswerLocked(LiveOp& op, CreateCallback& answer, CreateOutcome& outcome)
+    LRO_REQUIRES(op.mutex) {
   if (!op.answer || !op.committed) return;
-  const auto& snapshot = op.committed;
-  if (snapshot->status == OperationStatus::kSucceeded && config_.inline_budget.count() > 0) {
+  const Snapshot& snapshot = *op.committed;
+  if (snapshot.status == OperationStatus::kSucceeded && config_.inline_budget.count() > 0) {
     outcome.kind = CreateKind::kFinished;
-  } else if (IsTerminal(snapshot->status) || op.budget_expired) {
+  } else if (IsTerminal(snapshot.status) || op.budget_expired) {
     outcome.kind = CreateKind::kAccepted;
   } else {
     return;
   }
-  outcome.snapshot = snapshot;
+  outcome.snapshot = op.committed;
   answer = std::move(op.answer);
   op.answer = nullptr;
   if (op.budget_timer != 0) {
@@ -352,7 +362,7 @@ void Runtime::OnWriteDone(const std::shared_ptr<LiveOp>& op, const Status& statu
   if (!status.ok()) {
     bool was_insert = false;
     {
-      std::lock_guard lock(op->mutex);
+      MutexLock lock(op->mutex);
       op->prepared.reset();
       if (!op->committed) {
         // The insert failed: the operation never existed for anyone.
@@ -378,14 +388,14 @@ void Runtime::OnWriteDone(const std::shared_ptr<LiveOp>& op, const Status& statu
     } else {
       // Try again later; readers keep seeing the last committed state meanwhile.
       timers_->After(std::chrono::seconds(1), [this, op] {
-        std::lock_guard lock(op->mutex);
+        MutexLock lock(op->mutex);
         RequestWriteLocked(op);
       });
     }
     return;
   }
   {
-    std::lock_guard lock(op->mutex);
+    MutexLock lock(op->mutex);
     if (!op->prepared) return;  // nothing was written
     op->version = written.version;
     op->committed = std::move(op->prepared);
@@ -404,7 +414,7 @@ void Runtime::OnWriteDone(const std::shared_ptr<LiveOp>& op, const Status& statu
   }
   if (config_.on_commit) config_.on_commit(op->principal, published);
   if (newly_terminal) {
-    const auto& snapshot = *op->committed;
+    const auto& snapshot = *published;
     metrics_.operations_finished[static_cast<std::size_t>(snapshot.status)].fetch_add(
         1, std::memory_order_relaxed);
     metrics_.operation_duration.Observe(
@@ -428,7 +438,7 @@ void Runtime::OnWriteDone(const std::shared_ptr<LiveOp>& op, const Status& statu
 
 void Runtime::RunStep(const std::shared_ptr<LiveOp>& op, const std::shared_ptr<Work>& work) {
   {
-    std::lock_guard lock(op->mutex);
+    MutexLock lock(op->mutex);
     if (op->dead || IsTerminal(op->status) || stopping()) return;
     op->next_run_ms.reset();
     if (op->status == OperationStatus::kNotStarted) {
@@ -442,7 +452,7 @@ void Runtime::RunStep(const std::shared_ptr<LiveOp>& op, const std::shared_ptr<W
 }
 
 void Runtime::OnStepResult(const std::shared_ptr<LiveOp>& op, WorkResult result) {
-  std::lock_guard lock(op->mutex);
+  MutexLock lock(op->mutex);
   if (op->dead || IsTerminal(op->status)) return;
   switch (result.kind()) {
     case WorkResult::Kind::kContinue: {
@@ -454,7 +464,7 @@ void Runtime::OnStepResult(const std::shared_ptr<LiveOp>& op, WorkResult result)
       op->continuation_timer = timers_->After(delay, [this, op] {
         std::shared_ptr<Work> next;
         {
-          std::lock_guard inner(op->mutex);
+          MutexLock inner(op->mutex);
           op->continuation_timer = 0;
           next = std::move(op->continuation);
         }
@@ -487,7 +497,7 @@ void Runtime::OnStepResult(const std::shared_ptr<LiveOp>& op, WorkResult result)
 }
 
 bool Runtime::FinishLocked(LiveOp& op, OperationStatus status, std::optional<ErrorInfo> error,
-                           std::shared_ptr<const ResultData> result) {
+                           std::shared_ptr<const ResultData> result) LRO_REQUIRES(op.mutex) {
   if (op.dead || IsTerminal(op.status)) return false;
   op.status = status;
   op.updated_ms = NowMs();
@@ -506,7 +516,7 @@ bool Runtime::FinishLocked(LiveOp& op, OperationStatus status, std::optional<Err
 
 void Runtime::ReportProgress(const std::shared_ptr<LiveOp>& op, int percent) {
   percent = std::clamp(percent, 0, 100);
-  std::lock_guard lock(op->mutex);
+  MutexLock lock(op->mutex);
   if (op->dead || IsTerminal(op->status)) return;
   if (op->percent && percent <= *op->percent) return;
   op->percent = percent;
@@ -519,7 +529,7 @@ void Runtime::ReportProgress(const std::shared_ptr<LiveOp>& op, int percent) {
     return;
   }
   op->progress_timer = timers_->At(op->progress_written_at + config_.progress_debounce, [this, op] {
-    std::lock_guard inner(op->mutex);
+    MutexLock inner(op->mutex);
     op->progress_timer = 0;
     op->progress_written_at = config_.clock->Now();
     RequestWriteLocked(op);
@@ -566,7 +576,7 @@ StatusOr<std::shared_ptr<const Snapshot>> Runtime::Find(std::string_view id,
   if (auto op = cache_->Find(id)) {
     std::shared_ptr<const Snapshot> snapshot;
     {
-      std::lock_guard lock(op->mutex);
+      MutexLock lock(op->mutex);
       snapshot = op->committed;
     }
     if (!snapshot || op->principal != principal || Expired(*snapshot)) return none;
@@ -589,10 +599,13 @@ StatusOr<std::shared_ptr<const Snapshot>> Runtime::Find(std::string_view id,
     op->id = snapshot->id;
     op->principal = (*record)->principal;
     op->type = snapshot->type;
-    op->status = snapshot->status;
-    op->insert_prepared = true;
-    op->terminal_published = true;
-    op->committed = snapshot;
+    {
+      MutexLock lock(op->mutex);  // not shared yet: for the analysis
+      op->status = snapshot->status;
+      op->insert_prepared = true;
+      op->terminal_published = true;
+      op->committed = snapshot;
+    }
     if (cache_->Add(op)) cache_->KeepHot(op);
   }
   return std::shared_ptr<const Snapshot>(std::move(snapshot));
@@ -608,7 +621,7 @@ StatusOr<std::shared_ptr<const Snapshot>> Runtime::Cancel(std::string_view id,
   bool persist = false;
   TimerQueue::Id wake = 0;
   if (op) {
-    std::lock_guard lock(op->mutex);
+    MutexLock lock(op->mutex);
     snapshot = op->committed;
     if (!snapshot || op->principal != principal || Expired(*snapshot)) return none;
     if (!op->dead && (IsTerminal(op->status) || op->route != nullptr)) {
@@ -646,7 +659,8 @@ StatusOr<std::shared_ptr<const Snapshot>> Runtime::Cancel(std::string_view id,
   return snapshot;
 }
 
-TimerQueue::Id Runtime::RequestCancelLocked(const std::shared_ptr<LiveOp>& op) {
+TimerQueue::Id Runtime::RequestCancelLocked(const std::shared_ptr<LiveOp>& op)
+    LRO_REQUIRES(op->mutex) {
   op->cancel_requested = true;
   op->wake.notify_all();
   TimerQueue::Id wake = 0;

@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +26,7 @@
 #include "runtime/router.h"
 #include "runtime/snapshot.h"
 #include "runtime/timer_queue.h"
+#include "wire/thread_safety.h"
 
 namespace lro::server::internal {
 
@@ -170,6 +170,8 @@ class Runtime {
   bool Expired(const Snapshot& snapshot) const;
   int RetryAfterFor(std::string_view type) const;
 
+  // The …Locked functions: the caller holds op's mutex (LRO_REQUIRES on their definitions, as
+  // LiveOp is incomplete here).
   // Writes: every change goes through these; at most one queued write per operation.
   void RequestWriteLocked(const std::shared_ptr<LiveOp>& op);
   std::optional<StoreWrite> PrepareWrite(const std::shared_ptr<LiveOp>& op);
@@ -224,9 +226,9 @@ class Runtime {
 
   std::unique_ptr<OperationCache> cache_;
 
-  std::mutex keys_mutex_;
-  std::unordered_map<std::string, KeyEntry, StringHash, std::equal_to<>>
-      keys_;  // GUARDED_BY(keys_mutex_)
+  Mutex keys_mutex_;
+  std::unordered_map<std::string, KeyEntry, StringHash, std::equal_to<>> keys_
+      LRO_GUARDED_BY(keys_mutex_);
 
   TimerQueue::Id janitor_timer_ = 0;
   std::int64_t next_heartbeat_ms_ = 0;  // writer thread only

@@ -11,7 +11,7 @@ StateWatchers::Id StateWatchers::Watch(const std::string& operation_id,
                                        std::chrono::milliseconds timeout, Callback callback) {
   Id id = 0;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (!stopped_) {
       id = next_id_++;
       waiters_.emplace(id, Waiter{operation_id, std::move(callback), 0});
@@ -28,7 +28,7 @@ StateWatchers::Id StateWatchers::Watch(const std::string& operation_id,
   const TimerQueue::Id timer = timers_.After(timeout, [this, id] { Wake(id, nullptr); });
   bool gone = false;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     auto it = waiters_.find(id);
     if (it == waiters_.end()) {
       gone = true;
@@ -61,7 +61,7 @@ void StateWatchers::Wake(Id id, std::shared_ptr<const Snapshot> snapshot) {
   Callback callback;
   TimerQueue::Id timer = 0;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     callback = TakeLocked(id, &timer);
   }
   if (!callback) return;
@@ -75,7 +75,7 @@ void StateWatchers::Notify(const std::string& principal,
   if (subscriber_count_.load(std::memory_order_relaxed) != 0) {
     std::vector<std::shared_ptr<Subscriber>> listening;
     {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(mutex_);
       for (const auto& [id, subscriber] : subscribers_) {
         if (subscriber->principal == principal) listening.push_back(subscriber);
       }
@@ -85,7 +85,7 @@ void StateWatchers::Notify(const std::string& principal,
   if (count_.load(std::memory_order_relaxed) == 0) return;
   std::vector<std::pair<Callback, TimerQueue::Id>> woken;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     auto range = by_operation_.equal_range(snapshot->id);
     std::vector<Id> ids;
     for (auto it = range.first; it != range.second; ++it) ids.push_back(it->second);
@@ -108,7 +108,7 @@ StateWatchers::Id StateWatchers::Subscribe(
   Id id = 0;
   bool schedule = false;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (!stopped_) {
       id = next_id_++;
       subscribers_.emplace(id, std::make_shared<Subscriber>(Subscriber{
@@ -129,7 +129,7 @@ StateWatchers::Id StateWatchers::Subscribe(
 void StateWatchers::Heartbeat() {
   std::vector<std::shared_ptr<Subscriber>> listening;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     for (const auto& [id, subscriber] : subscribers_) listening.push_back(subscriber);
     heartbeat_scheduled_ = !listening.empty() && !stopped_;
   }
@@ -138,7 +138,7 @@ void StateWatchers::Heartbeat() {
 }
 
 void StateWatchers::Unsubscribe(Id id) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   subscribers_.erase(id);
   subscriber_count_.store(subscribers_.size(), std::memory_order_relaxed);
 }
@@ -151,7 +151,7 @@ void StateWatchers::Stop() {
   std::vector<Callback> callbacks;
   std::vector<std::shared_ptr<Subscriber>> stopped_subscribers;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (stopped_) return;
     stopped_ = true;
     for (auto& [id, subscriber] : subscribers_) stopped_subscribers.push_back(subscriber);

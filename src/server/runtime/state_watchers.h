@@ -9,12 +9,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 
 #include "runtime/snapshot.h"
 #include "runtime/timer_queue.h"
+#include "wire/thread_safety.h"
 
 namespace lro::server::internal {
 
@@ -69,8 +69,8 @@ class StateWatchers {
   };
   // Calls every subscriber's on_change(null), then schedules the next heartbeat while any is left.
   void Heartbeat();
-  // Removes waiter `id`; an empty callback when it is no longer waiting. REQUIRES: mutex_ held.
-  Callback TakeLocked(Id id, TimerQueue::Id* timer);
+  // Removes waiter `id`; an empty callback when it is no longer waiting.
+  Callback TakeLocked(Id id, TimerQueue::Id* timer) LRO_REQUIRES(mutex_);
 
   struct Subscriber {
     std::string principal;
@@ -78,15 +78,15 @@ class StateWatchers {
     std::function<void()> on_stop;
   };
 
-  mutable std::mutex mutex_;
-  std::unordered_map<Id, std::shared_ptr<Subscriber>> subscribers_;  // GUARDED_BY(mutex_)
+  mutable Mutex mutex_;
+  std::unordered_map<Id, std::shared_ptr<Subscriber>> subscribers_ LRO_GUARDED_BY(mutex_);
   std::atomic<std::size_t> subscriber_count_{0};
   const std::chrono::milliseconds heartbeat_;
-  bool heartbeat_scheduled_ = false;                       // GUARDED_BY(mutex_)
-  std::unordered_map<Id, Waiter> waiters_;                 // GUARDED_BY(mutex_)
-  std::unordered_multimap<std::string, Id> by_operation_;  // GUARDED_BY(mutex_)
-  Id next_id_ = 1;                                         // GUARDED_BY(mutex_)
-  bool stopped_ = false;                                   // GUARDED_BY(mutex_)
+  bool heartbeat_scheduled_ LRO_GUARDED_BY(mutex_) = false;
+  std::unordered_map<Id, Waiter> waiters_ LRO_GUARDED_BY(mutex_);
+  std::unordered_multimap<std::string, Id> by_operation_ LRO_GUARDED_BY(mutex_);
+  Id next_id_ LRO_GUARDED_BY(mutex_) = 1;
+  bool stopped_ LRO_GUARDED_BY(mutex_) = false;
   std::atomic<std::size_t> count_{0};
   TimerQueue timers_;
 };

@@ -10,7 +10,7 @@ Throttle::Throttle(double rate, double burst)
 
 std::optional<int> Throttle::Take(std::string_view caller, MonotonicTime now) {
   if (rate_ <= 0) return std::nullopt;
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto it = buckets_.find(std::string(caller));
   if (it == buckets_.end()) {
     // Callers come from the token file (or are one anonymous principal): bounded.

@@ -2,13 +2,13 @@
 #pragma once
 
 #include <chrono>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
 #include "lro/clock.h"
+#include "wire/thread_safety.h"
 
 namespace lro::server::internal {
 
@@ -28,8 +28,8 @@ class Throttle {
   };
   double rate_;
   double burst_;
-  std::mutex mutex_;
-  std::unordered_map<std::string, Bucket> buckets_;  // GUARDED_BY(mutex_)
+  Mutex mutex_;
+  std::unordered_map<std::string, Bucket> buckets_ LRO_GUARDED_BY(mutex_);
 };
 
 }  // namespace lro::server::internal

@@ -15,7 +15,7 @@ TimerQueue::TimerQueue(std::shared_ptr<Clock> clock)
 TimerQueue::~TimerQueue() { Stop(); }
 
 TimerQueue::Id TimerQueue::At(Time when, std::function<void()> callback) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   const Id id = next_id_++;
   if (stopping_) return id;
   const bool earliest = timers_.empty() || when < timers_.begin()->first.first;
@@ -30,7 +30,7 @@ TimerQueue::Id TimerQueue::After(std::chrono::milliseconds delay, std::function<
 }
 
 bool TimerQueue::Cancel(Id id) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto it = deadlines_.find(id);
   if (it == deadlines_.end()) return false;
   timers_.erase(std::pair{it->second, id});
@@ -39,7 +39,7 @@ bool TimerQueue::Cancel(Id id) {
 }
 
 bool TimerQueue::RunNow(Id id) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto it = deadlines_.find(id);
   if (it == deadlines_.end()) return false;
   auto node = timers_.extract(std::pair{it->second, id});
@@ -53,7 +53,7 @@ bool TimerQueue::RunNow(Id id) {
 
 void TimerQueue::Stop() {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (stopping_) return;
     stopping_ = true;
     timers_.clear();
@@ -64,34 +64,34 @@ void TimerQueue::Stop() {
 }
 
 void TimerQueue::Recheck() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   wake_.notify_one();
 }
 
 std::size_t TimerQueue::size() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return timers_.size();
 }
 
 void TimerQueue::Loop() {
-  std::unique_lock lock(mutex_);
+  MutexLock lock(mutex_);
   while (!stopping_) {
     if (timers_.empty()) {
-      wake_.wait(lock);
+      lock.Wait(wake_);
       continue;
     }
     const Time next = timers_.begin()->first.first;
     if (const Time now = clock_->Now(); now < next) {
-      wake_.wait_for(lock, next - now);
+      lock.WaitFor(wake_, next - now);
       continue;
     }
     {
       auto node = timers_.extract(timers_.begin());
       deadlines_.erase(node.key().second);
-      lock.unlock();
+      lock.Unlock();
       node.mapped()();
     }  // the callback's captures are released outside the lock
-    lock.lock();
+    lock.Lock();
   }
 }
 

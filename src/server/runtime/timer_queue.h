@@ -7,12 +7,12 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <utility>
 
 #include "lro/clock.h"
+#include "wire/thread_safety.h"
 
 namespace lro::server::internal {
 
@@ -44,15 +44,15 @@ class TimerQueue {
   [[nodiscard]] Time Now() const { return clock_->Now(); }
 
  private:
-  void Loop();
+  void Loop() LRO_EXCLUDES(mutex_);
 
   const std::shared_ptr<Clock> clock_;
-  mutable std::mutex mutex_;
+  mutable Mutex mutex_;
   std::condition_variable wake_;
-  std::map<std::pair<Time, Id>, std::function<void()>> timers_;  // GUARDED_BY(mutex_)
-  std::unordered_map<Id, Time> deadlines_;                       // GUARDED_BY(mutex_)
-  Id next_id_ = 1;                                               // GUARDED_BY(mutex_)
-  bool stopping_ = false;                                        // GUARDED_BY(mutex_)
+  std::map<std::pair<Time, Id>, std::function<void()>> timers_ LRO_GUARDED_BY(mutex_);
+  std::unordered_map<Id, Time> deadlines_ LRO_GUARDED_BY(mutex_);
+  Id next_id_ LRO_GUARDED_BY(mutex_) = 1;
+  bool stopping_ LRO_GUARDED_BY(mutex_) = false;
   std::thread thread_;
 };
 

@@ -18,7 +18,6 @@
 #include <functional>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -27,6 +26,7 @@
 #include "common/json_text.h"
 #include "lro/server/store.h"
 #include "store/operation_columns.h"
+#include "wire/thread_safety.h"
 
 namespace lro::server {
 namespace {
@@ -347,6 +347,7 @@ class PostgresStore final : public OperationStore {
         if (auto status = Migrate(*conn); !status.ok()) return status;
       }
       if (auto status = Prepare(*conn); !status.ok()) return status;
+      MutexLock lock(mutex_);  // not shared yet: for the analysis
       free_.push_back(*conn);
     }
     return Status();
@@ -639,18 +640,21 @@ class PostgresStore final : public OperationStore {
   class Borrowed {
    public:
     explicit Borrowed(PostgresStore& store) : store_(store) {
-      std::unique_lock lock(store_.mutex_);
-      store_.available_.wait(lock, [&] { return !store_.free_.empty(); });
+      MutexLock lock(store_.mutex_);
+      lock.Wait(store_.available_, [&] {
+        store_.mutex_.AssertHeld();
+        return !store_.free_.empty();
+      });
       conn_ = store_.free_.back();
       store_.free_.pop_back();
-      lock.unlock();
+      lock.Unlock();
       if (PQstatus(conn_) != CONNECTION_OK) status_ = store_.Reconnect(conn_);
     }
     Borrowed(const Borrowed&) = delete;
     Borrowed& operator=(const Borrowed&) = delete;
     ~Borrowed() {
       {
-        std::lock_guard lock(store_.mutex_);
+        MutexLock lock(store_.mutex_);
         store_.free_.push_back(conn_);
       }
       store_.available_.notify_one();
@@ -843,9 +847,9 @@ class PostgresStore final : public OperationStore {
   PGconn* listener_conn_ = nullptr;
   std::thread listener_;
   std::vector<PGconn*> all_;
-  std::mutex mutex_;
+  Mutex mutex_;
   std::condition_variable available_;
-  std::vector<PGconn*> free_;  // GUARDED_BY(mutex_)
+  std::vector<PGconn*> free_ LRO_GUARDED_BY(mutex_);
 };
 
 }  // namespace

@@ -8,7 +8,6 @@
 #include <initializer_list>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 
@@ -16,6 +15,7 @@
 #include "lro/server/store.h"
 #include "store/batched_wal_vfs.h"
 #include "store/operation_columns.h"
+#include "wire/thread_safety.h"
 
 namespace lro::server {
 namespace {
@@ -360,7 +360,10 @@ class SqliteStore final : public OperationStore {
       auto reader = std::make_unique<ReadConnection>();
       reader->db = *db;
       if (auto status = reader->Prepare(); !status.ok()) return status;
-      free_readers_.push_back(reader.get());
+      {
+        MutexLock lock(readers_mutex_);  // not shared yet: for the analysis
+        free_readers_.push_back(reader.get());
+      }
       readers_.push_back(std::move(reader));
     }
     return Status();
@@ -369,7 +372,7 @@ class SqliteStore final : public OperationStore {
   StatusOr<std::vector<WriteOutcome>> Commit(const std::vector<StoreWrite>& writes) override {
     std::vector<WriteOutcome> outcomes(writes.size());
     if (writes.empty()) return outcomes;
-    std::lock_guard lock(writer_mutex_);
+    MutexLock lock(writer_mutex_);
     if (auto status = Step(*begin_, "begin"); !status.ok()) return status;
     for (std::size_t i = 0; i < writes.size(); ++i) {
       const StoreWrite& write = writes[i];
@@ -388,7 +391,7 @@ class SqliteStore final : public OperationStore {
   }
 
   StatusOr<std::vector<OperationRecord>> Claim(const ClaimQuery& query) override {
-    std::lock_guard lock(writer_mutex_);
+    MutexLock lock(writer_mutex_);
     std::vector<OperationRecord> claimed;
     if (auto status = Step(*begin_, "begin"); !status.ok()) return status;
     {
@@ -420,7 +423,7 @@ class SqliteStore final : public OperationStore {
 
   StatusOr<std::vector<LeaseState>> RenewLeases(std::string_view owner,
                                                 std::int64_t lease_expires_ms) override {
-    std::lock_guard lock(writer_mutex_);
+    MutexLock lock(writer_mutex_);
     std::vector<LeaseState> renewed;
     if (auto status = Step(*begin_, "begin"); !status.ok()) return status;
     {
@@ -448,7 +451,7 @@ class SqliteStore final : public OperationStore {
   }
 
   StatusOr<bool> RequestCancel(std::string_view id) override {
-    std::lock_guard lock(writer_mutex_);
+    MutexLock lock(writer_mutex_);
     Statement& s = *cancel_;
     ResetGuard guard(s);
     s.Bind(1, id);
@@ -457,7 +460,7 @@ class SqliteStore final : public OperationStore {
   }
 
   StatusOr<std::size_t> PurgeExpired(std::int64_t now_ms, std::size_t limit) override {
-    std::lock_guard lock(writer_mutex_);
+    MutexLock lock(writer_mutex_);
     const auto bounded = static_cast<std::int64_t>(
         std::min<std::size_t>(limit, static_cast<std::size_t>(std::numeric_limits<int>::max())));
     if (auto status = Step(*begin_, "begin"); !status.ok()) return status;
@@ -563,8 +566,11 @@ class SqliteStore final : public OperationStore {
   class Borrowed {
    public:
     explicit Borrowed(SqliteStore& store) : store_(store) {
-      std::unique_lock lock(store_.readers_mutex_);
-      store_.readers_available_.wait(lock, [&] { return !store_.free_readers_.empty(); });
+      MutexLock lock(store_.readers_mutex_);
+      lock.Wait(store_.readers_available_, [&] {
+        store_.readers_mutex_.AssertHeld();
+        return !store_.free_readers_.empty();
+      });
       reader_ = store_.free_readers_.back();
       store_.free_readers_.pop_back();
     }
@@ -572,7 +578,7 @@ class SqliteStore final : public OperationStore {
     Borrowed& operator=(const Borrowed&) = delete;
     ~Borrowed() {
       {
-        std::lock_guard lock(store_.readers_mutex_);
+        MutexLock lock(store_.readers_mutex_);
         store_.free_readers_.push_back(reader_);
       }
       store_.readers_available_.notify_one();
@@ -604,14 +610,14 @@ class SqliteStore final : public OperationStore {
     return Exec(writer_, script.c_str());
   }
 
-  Status Step(Statement& statement, std::string_view what) {
+  Status Step(Statement& statement, std::string_view what) LRO_REQUIRES(writer_mutex_) {
     ResetGuard guard(statement);
     const int rc = sqlite3_step(statement.get());
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqliteError(writer_, what);
     return Status();
   }
 
-  Status Insert(const StoreWrite& write, WriteOutcome& outcome) {
+  Status Insert(const StoreWrite& write, WriteOutcome& outcome) LRO_REQUIRES(writer_mutex_) {
     const OperationRecord& r = write.record;
     if (write.key) {
       const KeyRecord& k = *write.key;
@@ -692,7 +698,7 @@ class SqliteStore final : public OperationStore {
     return Status();
   }
 
-  Status Update(const StoreWrite& write, WriteOutcome& outcome) {
+  Status Update(const StoreWrite& write, WriteOutcome& outcome) LRO_REQUIRES(writer_mutex_) {
     const OperationRecord& r = write.record;
     Statement& s = *update_op_;
     std::string error_json = r.error ? internal::ErrorToJson(*r.error) : std::string();
@@ -751,15 +757,15 @@ class SqliteStore final : public OperationStore {
   }
 
   sqlite3* writer_ = nullptr;
-  std::mutex writer_mutex_;  // the writer connection is used by one call at a time
+  Mutex writer_mutex_;  // the writer connection is used by one call at a time
   std::unique_ptr<Statement> insert_op_, update_op_, insert_key_, drop_expired_key_, find_key_,
       claim_, renew_, cancel_, begin_, commit_, rollback_, purge_ops_, purge_keys_;
 
   std::vector<sqlite3*> reader_dbs_;
   std::vector<std::unique_ptr<ReadConnection>> readers_;
-  std::mutex readers_mutex_;
+  Mutex readers_mutex_;
   std::condition_variable readers_available_;
-  std::vector<ReadConnection*> free_readers_;
+  std::vector<ReadConnection*> free_readers_ LRO_GUARDED_BY(readers_mutex_);
 };
 
 }  // namespace
