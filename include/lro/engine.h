@@ -95,6 +95,8 @@ class Engine {
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
+  Engine(Engine&&) = delete;
+  Engine& operator=(Engine&&) = delete;
 
   struct Stats {
     std::uint64_t requests = 0;            // requests completed (any answer or transport error)

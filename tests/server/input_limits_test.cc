@@ -30,6 +30,8 @@ class RawConnection {
   }
   RawConnection(const RawConnection&) = delete;
   RawConnection& operator=(const RawConnection&) = delete;
+  RawConnection(RawConnection&&) = delete;
+  RawConnection& operator=(RawConnection&&) = delete;
 
   [[nodiscard]] bool connected() const { return fd_ >= 0; }
 

@@ -131,6 +131,8 @@ class Server {
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
+  Server(Server&&) = delete;
+  Server& operator=(Server&&) = delete;
 
   // Adds a route: `method` ("GET", "POST", …) and a path pattern whose segments are literals
   // or {name} (matching one non-empty segment), e.g. "/v1/workspaces/{ws}/items/{id}".

@@ -171,6 +171,11 @@ struct ListPage {
 
 class OperationStore {
  public:
+  OperationStore() = default;
+  OperationStore(const OperationStore&) = default;
+  OperationStore& operator=(const OperationStore&) = default;
+  OperationStore(OperationStore&&) = default;
+  OperationStore& operator=(OperationStore&&) = default;
   virtual ~OperationStore() = default;
 
   // Applies `writes` in order in one transaction and returns once it is durable (with fsync

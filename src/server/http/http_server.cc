@@ -113,6 +113,8 @@ class Completion {
   virtual ~Completion() = default;
   Completion(const Completion&) = delete;
   Completion& operator=(const Completion&) = delete;
+  Completion(Completion&&) = delete;
+  Completion& operator=(Completion&&) = delete;
   // Resumes the coroutine. REQUIRES: called on the io_context's thread.
   virtual void Complete(ApiResponse response) = 0;
 

@@ -99,6 +99,8 @@ class Runtime {
   ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
+  Runtime(Runtime&&) = delete;
+  Runtime& operator=(Runtime&&) = delete;
 
   // Starts the threads and recovers unfinished operations. REQUIRES: routes registered.
   Status Start();

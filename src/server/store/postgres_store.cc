@@ -330,6 +330,8 @@ class PostgresStore final : public OperationStore {
   PostgresStore() = default;
   PostgresStore(const PostgresStore&) = delete;
   PostgresStore& operator=(const PostgresStore&) = delete;
+  PostgresStore(PostgresStore&&) = delete;
+  PostgresStore& operator=(PostgresStore&&) = delete;
   ~PostgresStore() override {
     StopListening();
     for (PGconn* conn : all_) PQfinish(conn);
@@ -648,6 +650,8 @@ class PostgresStore final : public OperationStore {
     }
     Borrowed(const Borrowed&) = delete;
     Borrowed& operator=(const Borrowed&) = delete;
+    Borrowed(Borrowed&&) = delete;
+    Borrowed& operator=(Borrowed&&) = delete;
     ~Borrowed() {
       {
         std::lock_guard lock(store_.mutex_);

@@ -96,6 +96,8 @@ class Statement {
   Statement() = default;
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
+  Statement(Statement&&) = delete;
+  Statement& operator=(Statement&&) = delete;
   ~Statement() { sqlite3_finalize(stmt_); }
 
   Status Prepare(sqlite3* db, const char* sql) {
@@ -148,6 +150,8 @@ class ResetGuard {
   explicit ResetGuard(Statement& statement) : statement_(statement) {}
   ResetGuard(const ResetGuard&) = delete;
   ResetGuard& operator=(const ResetGuard&) = delete;
+  ResetGuard(ResetGuard&&) = delete;
+  ResetGuard& operator=(ResetGuard&&) = delete;
   ~ResetGuard() { statement_.Reset(); }
 
  private:
@@ -226,6 +230,8 @@ struct ReadConnection {
   ReadConnection() = default;
   ReadConnection(const ReadConnection&) = delete;
   ReadConnection& operator=(const ReadConnection&) = delete;
+  ReadConnection(ReadConnection&&) = delete;
+  ReadConnection& operator=(ReadConnection&&) = delete;
   ~ReadConnection() = default;
 
   Status Prepare() {
@@ -261,6 +267,8 @@ class SqliteStore final : public OperationStore {
   SqliteStore() = default;
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
+  SqliteStore(SqliteStore&&) = delete;
+  SqliteStore& operator=(SqliteStore&&) = delete;
 
   ~SqliteStore() override {
     readers_.clear();
@@ -570,6 +578,8 @@ class SqliteStore final : public OperationStore {
     }
     Borrowed(const Borrowed&) = delete;
     Borrowed& operator=(const Borrowed&) = delete;
+    Borrowed(Borrowed&&) = delete;
+    Borrowed& operator=(Borrowed&&) = delete;
     ~Borrowed() {
       {
         std::lock_guard lock(store_.readers_mutex_);
