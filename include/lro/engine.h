@@ -91,7 +91,7 @@ class AsyncOperation {
 // destroy it from one of its own completions.
 class Engine {
  public:
-  explicit Engine(EngineOptions options = {});
+  explicit Engine(const EngineOptions& options = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;

@@ -91,7 +91,7 @@ struct Session {
 };
 
 // The most a read asks of the socket at once (Beast's own choice).
-constexpr std::size_t kReadSize = 64 * 1024;
+constexpr std::size_t kReadSize = std::size_t{64} * 1024;
 
 // Arms the deadline of the read that follows: when it passes first, the read is cancelled
 // and marked timed out.
@@ -285,7 +285,7 @@ asio::awaitable<void> HttpServer::Impl::Reject(tcp::socket socket) {
 // the coroutine on `io`'s thread.
 auto HttpServer::Impl::WaitFor(std::shared_ptr<PendingReply> pending, IoThread& io) {
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(ApiResponse)>(
-      [](auto handler, std::shared_ptr<PendingReply> reply, IoThread* thread) {
+      [](auto handler, const std::shared_ptr<PendingReply>& reply, IoThread* thread) {
         using Handler = decltype(handler);
         std::shared_ptr<Completion> completion =
             std::make_shared<HandlerCompletion<Handler>>(thread->ioc, std::move(handler));
@@ -416,7 +416,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Session> session, 
       }
       if (write_ec || !keep_alive) break;
       // Keep a big body's buffer from pinning memory on an idle connection.
-      if (out.capacity() > 64 * 1024) std::string().swap(out);
+      if (out.capacity() > std::size_t{64} * 1024) std::string().swap(out);
     }
   } catch (const std::exception& e) {
     logger.Log(LogLevel::kError, "connection failed", {{"error", e.what()}});

@@ -487,8 +487,10 @@ class PostgresStore final : public OperationStore {
     p.Add(query.reclaim_own_expiring_before_ms);
     auto result = Exec(conn.get(), "claim", p);
     if (!result.ok()) return Fail(conn, result.status());
+    const int rows = PQntuples(result->get());
     std::vector<OperationRecord> claimed;
-    for (int row = 0; row < PQntuples(result->get()); ++row) {
+    claimed.reserve(static_cast<std::size_t>(rows));
+    for (int row = 0; row < rows; ++row) {
       claimed.push_back(ReadOperation(result->get(), row, false, true));
     }
     return claimed;
@@ -502,8 +504,10 @@ class PostgresStore final : public OperationStore {
     p.Add(owner).Add(lease_expires_ms);
     auto result = Exec(conn.get(), "renew", p);
     if (!result.ok()) return Fail(conn, result.status());
+    const int rows = PQntuples(result->get());
     std::vector<LeaseState> renewed;
-    for (int row = 0; row < PQntuples(result->get()); ++row) {
+    renewed.reserve(static_cast<std::size_t>(rows));
+    for (int row = 0; row < rows; ++row) {
       renewed.push_back(LeaseState{Text(result->get(), row, 0), ToInt(result->get(), row, 1),
                                    Bool(result->get(), row, 2)});
     }
@@ -590,8 +594,10 @@ class PostgresStore final : public OperationStore {
     Params p;
     auto result = Exec(conn.get(), "count", p);
     if (!result.ok()) return Fail(conn, result.status());
+    const int rows = PQntuples(result->get());
     std::vector<std::pair<OperationStatus, std::int64_t>> counts;
-    for (int row = 0; row < PQntuples(result->get()); ++row) {
+    counts.reserve(static_cast<std::size_t>(rows));
+    for (int row = 0; row < rows; ++row) {
       counts.emplace_back(static_cast<OperationStatus>(ToInt(result->get(), row, 0)),
                           ToInt(result->get(), row, 1));
     }
