@@ -643,8 +643,9 @@ TEST_P(StoreConformance, ListNewestFirstPagesBackwardsWhileNewOperationsArrive) 
   std::vector<std::string> expected{named.id, arrived};
   for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
     for (const auto& w : writes) {
-      if (w.record.id == *it && w.record.status == OperationStatus::kRunning)
+      if (w.record.id == *it && w.record.status == OperationStatus::kRunning) {
         expected.push_back(*it);
+      }
     }
   }
   EXPECT_EQ(running, expected);

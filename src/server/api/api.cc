@@ -151,17 +151,17 @@ void EventStream::Push(std::string_view key, std::string event) {
   {
     std::lock_guard lock(mutex_);
     if (closed_) return;
-    bool replaced = false;
+    // A keyed event replaces the one queued with the same key.
+    auto same_key = queue_.end();
     if (!key.empty()) {
-      for (auto& [queued_key, queued] : queue_) {
-        if (queued_key == key) {
-          queued = std::move(event);
-          replaced = true;
-          break;
-        }
-      }
+      same_key = std::find_if(queue_.begin(), queue_.end(),
+                              [&](const auto& queued) { return queued.first == key; });
     }
-    if (!replaced) queue_.emplace_back(std::string(key), std::move(event));
+    if (same_key != queue_.end()) {
+      same_key->second = std::move(event);
+    } else {
+      queue_.emplace_back(std::string(key), std::move(event));
+    }
     if (!waiting_) return;
     waiting = std::move(waiting_);
     waiting_ = nullptr;

@@ -13,7 +13,8 @@ namespace {
 // SQLite writes each WAL frame as a 24-byte header and then the page: with 1 KiB pages and a
 // hundred creates per commit, several hundred pwrite(2) calls per commit. They all continue one
 // another, so they are gathered here and written at once.
-constexpr sqlite3_int64 kMaxBuffered = sqlite3_int64{8} * 1024 * 1024;  // larger runs are written through
+constexpr sqlite3_int64 kMaxBuffered =
+    sqlite3_int64{8} * 1024 * 1024;  // larger runs are written through
 // The unix VFS writes at most 128 KiB - 1 bytes per call (it masks the length), so a flush is
 // written in pieces of this size, and a single larger write is passed on as it is.
 constexpr sqlite3_int64 kMaxWrite = sqlite3_int64{64} * 1024;

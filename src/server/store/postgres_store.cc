@@ -221,8 +221,9 @@ OperationRecord ReadOperation(const PGresult* r, int row, bool with_result, bool
   if (!IsNull(r, row, 7)) record.expires_ms = ToInt(r, row, 7);
   if (!IsNull(r, row, 8)) {
     record.error = internal::ErrorFromJson(Text(r, row, 8));
-    if (!record.error)
+    if (!record.error) {
       record.error = ErrorInfo{"InternalError", "unreadable stored error", {}, false};
+    }
   }
   record.has_result = !IsNull(r, row, 9);
   if (record.has_result) record.result_content_type = Text(r, row, 9);

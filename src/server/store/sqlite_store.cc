@@ -201,8 +201,9 @@ OperationRecord ReadOperation(Statement& s, bool with_result, bool with_request)
   if (!s.IsNull(7)) record.expires_ms = s.Int(7);
   if (!s.IsNull(8)) {
     record.error = internal::ErrorFromJson(s.Text(8));
-    if (!record.error)
+    if (!record.error) {
       record.error = ErrorInfo{"InternalError", "unreadable stored error", {}, false};
+    }
   }
   record.has_result = !s.IsNull(9);
   if (record.has_result) record.result_content_type = s.Text(9);
