@@ -324,8 +324,10 @@ void RunChaos(const std::string& store_name, const std::string& store,
   TempDir dir;
   Chaos chaos;
   std::vector<std::unique_ptr<Client>> clients;
+  clients.reserve(kClients);
   for (unsigned i = 0; i < kClients; ++i) clients.push_back(std::make_unique<Client>(chaos, i));
   std::vector<std::thread> threads;
+  threads.reserve(clients.size());
   for (auto& client : clients) threads.emplace_back([&client] { client->Run(); });
 
   std::mt19937 moments(kSeed);

@@ -182,8 +182,10 @@ struct HttpServer::Impl {
         acceptor(io_threads.front()->ioc) {}
 
   static std::vector<std::unique_ptr<IoThread>> MakeIoThreads(int count) {
+    const auto n = static_cast<std::size_t>(std::max(1, count));
     std::vector<std::unique_ptr<IoThread>> threads;
-    for (int i = 0; i < std::max(1, count); ++i) threads.push_back(std::make_unique<IoThread>());
+    threads.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) threads.push_back(std::make_unique<IoThread>());
     return threads;
   }
 
