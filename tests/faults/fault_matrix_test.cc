@@ -404,7 +404,7 @@ Expected Expect(Mode mode, Step step, Fault fault) {
   if (fault == Fault::kMalformedHeaderLines) {
     return {Ending::kError, StatusCode::kProtocolError, "malformed response"};
   }
-  const Expected protocol_error{Ending::kError, StatusCode::kProtocolError, "JSON"};
+  Expected protocol_error{Ending::kError, StatusCode::kProtocolError, "JSON"};
   switch (fault) {
     case Fault::kInvalidJson:
       if (step == Step::kFinal) return {Ending::kGarbledResult, {}, {}};

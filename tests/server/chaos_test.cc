@@ -312,7 +312,7 @@ std::string WaitTerminal(HttpTransport& transport, const LrodProcess& lrod, cons
     auto response = transport.Send({"GET", lrod.Url("/v1/operations/" + id), {}, {}}, {});
     if (!response.ok() || response->status != 200) return "";
     body = response->body;
-    const std::string status = Str(ParseJson(body).at("status"));
+    std::string status = Str(ParseJson(body).at("status"));
     if (status == "Succeeded" || status == "Failed") return status;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
