@@ -40,8 +40,8 @@
 
 namespace {
 
-constexpr std::size_t kReadChunk = 64 * 1024;
-constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
+constexpr std::size_t kReadChunk = std::size_t{64} * 1024;
+constexpr std::size_t kMaxHeaderBytes = std::size_t{64} * 1024;
 constexpr std::string_view kRunningBody = R"({"status":"Running"})";
 constexpr std::string_view kSucceededBody = R"({"status":"Succeeded","result":{"ok":true}})";
 

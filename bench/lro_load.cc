@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < count; ++i) {
     lro::Client& client = *clients[i % clients.size()];
     client.StartAsync(lro::Request(method, url + "/" + std::to_string(i)).Json(body),
-                      [&](lro::StatusOr<lro::Result> outcome) {
+                      [&](const lro::StatusOr<lro::Result>& outcome) {
                         if (outcome.ok()) {
                           ++succeeded;
                         } else {

@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
     Watch* watch = &watches[i];
     client.StartAsync(
         lro::Request("POST", url + "/v1/workspaces/ws1/items").Json(body),
-        [watch, &mutex, &all_done, &finished, count](lro::StatusOr<lro::Result> result) {
+        [watch, &mutex, &all_done, &finished, count](const lro::StatusOr<lro::Result>& result) {
           watch->noticed = Clock::now();
           watch->succeeded = result.ok();
           std::lock_guard lock(mutex);

@@ -24,6 +24,8 @@ class InterruptWatcher {
   ~InterruptWatcher();
   InterruptWatcher(const InterruptWatcher&) = delete;
   InterruptWatcher& operator=(const InterruptWatcher&) = delete;
+  InterruptWatcher(InterruptWatcher&&) = delete;
+  InterruptWatcher& operator=(InterruptWatcher&&) = delete;
 
   // Fires on Ctrl-C, or when the deadline set by SetDeadline passes.
   [[nodiscard]] CancellationToken token() const { return source_.token(); }

@@ -42,8 +42,9 @@ std::string RenderProgressLine(const OperationState& state, std::chrono::millise
                                std::size_t width) {
   std::string line = StatusWithNote(state);
   if (state.percent_complete) {
-    if (width >= kMinWidthForBar)
+    if (width >= kMinWidthForBar) {
       line.append(" ").append(RenderBar(*state.percent_complete, kBarCells));
+    }
     line.append(" ")
         .append(std::to_string(std::clamp(*state.percent_complete, 0, 100)))
         .append("%");

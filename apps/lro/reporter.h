@@ -36,6 +36,8 @@ class Reporter {
   ~Reporter();
   Reporter(const Reporter&) = delete;
   Reporter& operator=(const Reporter&) = delete;
+  Reporter(Reporter&&) = delete;
+  Reporter& operator=(Reporter&&) = delete;
 
   [[nodiscard]] DisplayMode mode() const { return mode_; }
 

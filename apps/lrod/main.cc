@@ -85,8 +85,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> concurrency;
   double rate_limit = 0;
   double rate_burst = 0;
-  std::size_t max_body = 1024 * 1024;
-  std::size_t max_header = 16 * 1024;
+  std::size_t max_body = std::size_t{1024} * 1024;
+  std::size_t max_header = std::size_t{16} * 1024;
   std::size_t max_connections = 10'000;
   std::string idle_timeout = "60s";
   std::string shutdown_grace = "10s";

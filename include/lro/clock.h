@@ -13,6 +13,11 @@ using MonotonicTime = std::chrono::steady_clock::time_point;
 
 class Clock {
  public:
+  Clock() = default;
+  Clock(const Clock&) = default;
+  Clock& operator=(const Clock&) = default;
+  Clock(Clock&&) = default;
+  Clock& operator=(Clock&&) = default;
   virtual ~Clock() = default;
   // Monotonic time, for every delay and deadline.
   virtual MonotonicTime Now() = 0;

@@ -16,7 +16,7 @@ struct CurlTransportOptions {
   // Whole request, first byte to last; 0 = none.
   std::chrono::milliseconds request_timeout{120'000};
   // Responses longer than this fail with kProtocolError instead of filling memory.
-  std::size_t max_body_bytes = 64U * 1024U * 1024U;
+  std::size_t max_body_bytes = std::size_t{64} * 1024 * 1024;
   // Negotiate HTTP/2 over TLS when the server offers it.
   bool http2 = true;
   std::string user_agent = "lro/0.1";

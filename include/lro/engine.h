@@ -91,10 +91,12 @@ class AsyncOperation {
 // destroy it from one of its own completions.
 class Engine {
  public:
-  explicit Engine(EngineOptions options = {});
+  explicit Engine(const EngineOptions& options = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
+  Engine(Engine&&) = delete;
+  Engine& operator=(Engine&&) = delete;
 
   struct Stats {
     std::uint64_t requests = 0;            // requests completed (any answer or transport error)

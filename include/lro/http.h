@@ -43,6 +43,11 @@ struct HttpResponse {
 // from several threads at once.
 class HttpTransport {
  public:
+  HttpTransport() = default;
+  HttpTransport(const HttpTransport&) = default;
+  HttpTransport& operator=(const HttpTransport&) = default;
+  HttpTransport(HttpTransport&&) = default;
+  HttpTransport& operator=(HttpTransport&&) = default;
   virtual ~HttpTransport() = default;
   // Returns the response for any HTTP status (errors included). Returns
   //  - kUnavailable for a failure to connect, a reset or a timeout (transient),
@@ -58,6 +63,11 @@ class HttpTransport {
 class AsyncHttpTransport {
  public:
   using Done = std::function<void(StatusOr<HttpResponse>)>;
+  AsyncHttpTransport() = default;
+  AsyncHttpTransport(const AsyncHttpTransport&) = default;
+  AsyncHttpTransport& operator=(const AsyncHttpTransport&) = default;
+  AsyncHttpTransport(AsyncHttpTransport&&) = default;
+  AsyncHttpTransport& operator=(AsyncHttpTransport&&) = default;
   virtual ~AsyncHttpTransport() = default;
   // Sends `request` and returns without waiting. Calls `done` exactly once, from any thread
   // (the engine takes the answer back to its own), with what HttpTransport::Send would return.

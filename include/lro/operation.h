@@ -17,6 +17,11 @@ namespace lro {
 // Not thread-safe: the Poller serializes every call.
 class Operation {
  public:
+  Operation() = default;
+  Operation(const Operation&) = default;
+  Operation& operator=(const Operation&) = default;
+  Operation(Operation&&) = default;
+  Operation& operator=(Operation&&) = default;
   virtual ~Operation() = default;
 
   // Advances the operation by one step now (for HTTP: one poll, plus the final GET when the

@@ -33,6 +33,11 @@ struct WaitOptions {
 // can be unit-tested without a server.
 class PollerLike {
  public:
+  PollerLike() = default;
+  PollerLike(const PollerLike&) = default;
+  PollerLike& operator=(const PollerLike&) = default;
+  PollerLike(PollerLike&&) = default;
+  PollerLike& operator=(PollerLike&&) = default;
   virtual ~PollerLike() = default;
 
   // True once the operation is finished (succeeded, failed, canceled) or polling failed.

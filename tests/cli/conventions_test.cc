@@ -20,7 +20,6 @@ namespace lro::cli_test {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::Not;
 using ::testing::StartsWith;
 
 // Small waits: every server answers Retry-After: 0; --interval covers the rest.
@@ -32,7 +31,7 @@ std::vector<std::string> Args(std::vector<std::string> args) {
 }
 
 std::string WriteTempFile(const std::string& name, const std::string& contents) {
-  const std::string path = ::testing::TempDir() + "/lro_cli_" + name;
+  std::string path = ::testing::TempDir() + "/lro_cli_" + name;
   std::ofstream(path, std::ios::binary) << contents;
   return path;
 }
@@ -74,8 +73,9 @@ TEST(Conventions, FabricWithoutResultPrintsNothing) {
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, "");
   EXPECT_THAT(run.err, HasSubstr("Succeeded"));
-  for (const auto& request : fabric.requests())
+  for (const auto& request : fabric.requests()) {
     EXPECT_NE(request.url, "/v1/operations/op-1/result");
+  }
 }
 
 TEST(Conventions, FabricBinaryResultIsWrittenByteForByte) {

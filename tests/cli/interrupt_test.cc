@@ -107,7 +107,8 @@ TEST(Interrupt, ASecondCtrlCEndsLroWhileTheFirstOneCannotFinish) {
   LroProcess lro({"start", "--interval", "0.01", fabric.start_url()},
                  {.stderr_on_pty = true, .controlling_terminal = true, .hold_stdout = true});
   ASSERT_TRUE(lro.WaitFor([&lro](const std::string&, const std::string&) {
-    return lro.UnreadStdout() >= 64 * 1024;  // the pipe is full: lro is blocked writing
+    return lro.UnreadStdout() >=
+           std::size_t{64} * 1024;  // the pipe is full: lro is blocked writing
   })) << "lro never filled its stdout";
   lro.Type("\x03");
   // Typed, echoed, and taken by lro (no longer pending) ...

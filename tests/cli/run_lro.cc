@@ -15,8 +15,6 @@
 #include <stdexcept>
 #include <string_view>
 
-extern char** environ;
-
 namespace lro::cli_test {
 namespace {
 
@@ -47,6 +45,7 @@ LroProcess::LroProcess(const std::vector<std::string>& args, const RunOptions& o
   arg_storage.emplace_back(LroPath());
   arg_storage.insert(arg_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
+  argv.reserve(arg_storage.size() + 1);
   for (std::string& arg : arg_storage) argv.push_back(arg.data());
   argv.push_back(nullptr);
 
@@ -55,8 +54,11 @@ LroProcess::LroProcess(const std::vector<std::string>& args, const RunOptions& o
     if (!Dropped(*entry)) env_storage.emplace_back(*entry);
   }
   env_storage.emplace_back(options.stderr_on_pty ? "TERM=xterm-256color" : "TERM=dumb");
-  for (const auto& [name, value] : options.env) env_storage.push_back(name + "=" + value);
+  for (const auto& [name, value] : options.env) {
+    env_storage.emplace_back(name).append("=").append(value);
+  }
   std::vector<char*> envp;
+  envp.reserve(env_storage.size() + 1);
   for (std::string& entry : env_storage) envp.push_back(entry.data());
   envp.push_back(nullptr);
 

@@ -41,6 +41,8 @@ class LroProcess {
   ~LroProcess();
   LroProcess(const LroProcess&) = delete;
   LroProcess& operator=(const LroProcess&) = delete;
+  LroProcess(LroProcess&&) = delete;
+  LroProcess& operator=(LroProcess&&) = delete;
 
   // Reads output until `done(stdout_so_far, stderr_so_far)` holds; false if the child ended
   // or `limit` passed first.

@@ -103,7 +103,7 @@ TEST(AsyncFacesTest, ProgressCallbackAndContinuationAddedAfterStart) {
 
   // Added once the operation is over: runs at once, on this thread.
   bool ran_here = false;
-  operation.Then([&](StatusOr<Result> again) { ran_here = again.ok(); });
+  operation.Then([&](const StatusOr<Result>& again) { ran_here = again.ok(); });
   EXPECT_TRUE(ran_here);
 }
 

@@ -29,6 +29,8 @@ class ThreadedTransport : public AsyncHttpTransport {
   }
   ThreadedTransport(const ThreadedTransport&) = delete;
   ThreadedTransport& operator=(const ThreadedTransport&) = delete;
+  ThreadedTransport(ThreadedTransport&&) = delete;
+  ThreadedTransport& operator=(ThreadedTransport&&) = delete;
 
   void SendAsync(HttpRequest request, Done done) override {
     std::lock_guard lock(mutex_);

@@ -146,7 +146,7 @@ TEST(EngineTest, ManyOperationsOnOneThreadStayWithinTheConnectionCap) {
   std::promise<void> all_done;
   for (int i = 0; i < kOperations; ++i) {
     client.StartAsync(Request::Put(served.server.base_url() + "/things/" + std::to_string(i)),
-                      [&](StatusOr<Result> result) {
+                      [&](const StatusOr<Result>& result) {
                         if (result.ok()) ++succeeded;
                         if (++finished == kOperations) all_done.set_value();
                       });

@@ -404,7 +404,7 @@ Expected Expect(Mode mode, Step step, Fault fault) {
   if (fault == Fault::kMalformedHeaderLines) {
     return {Ending::kError, StatusCode::kProtocolError, "malformed response"};
   }
-  const Expected protocol_error{Ending::kError, StatusCode::kProtocolError, "JSON"};
+  Expected protocol_error{Ending::kError, StatusCode::kProtocolError, "JSON"};
   switch (fault) {
     case Fault::kInvalidJson:
       if (step == Step::kFinal) return {Ending::kGarbledResult, {}, {}};
@@ -516,6 +516,11 @@ struct Tally {
   std::mutex mutex;
   int cases = 0;
   std::size_t max_requests = 0;
+  Tally() = default;
+  Tally(const Tally&) = delete;
+  Tally& operator=(const Tally&) = delete;
+  Tally(Tally&&) = delete;
+  Tally& operator=(Tally&&) = delete;
   ~Tally() {
     if (cases > 0) {
       std::printf("fault matrix: %d cases run, at most %zu requests in one case\n", cases,

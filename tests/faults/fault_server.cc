@@ -22,8 +22,8 @@
 namespace lro::test {
 namespace {
 
-constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
-constexpr std::size_t kMaxBodyBytes = 16 * 1024 * 1024;
+constexpr std::size_t kMaxHeaderBytes = std::size_t{64} * 1024;
+constexpr std::size_t kMaxBodyBytes = std::size_t{16} * 1024 * 1024;
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

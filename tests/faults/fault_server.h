@@ -46,6 +46,8 @@ class FaultServer {
   ~FaultServer();
   FaultServer(const FaultServer&) = delete;
   FaultServer& operator=(const FaultServer&) = delete;
+  FaultServer(FaultServer&&) = delete;
+  FaultServer& operator=(FaultServer&&) = delete;
 
   [[nodiscard]] std::uint16_t port() const;
   // "http://127.0.0.1:PORT"

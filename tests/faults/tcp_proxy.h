@@ -22,6 +22,8 @@ class TcpProxy {
   ~TcpProxy();
   TcpProxy(const TcpProxy&) = delete;
   TcpProxy& operator=(const TcpProxy&) = delete;
+  TcpProxy(TcpProxy&&) = delete;
+  TcpProxy& operator=(TcpProxy&&) = delete;
 
   void set_upstream_port(std::uint16_t port);
   // "http://127.0.0.1:PORT"

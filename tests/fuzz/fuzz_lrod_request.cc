@@ -227,8 +227,9 @@ boost::json::value ParseOrFail(std::string_view text, std::string_view what) {
 // What every answer must be; returns the operation it names when it is a creation's 202.
 std::string Check(const Instance& instance, const ApiResponse& response) {
   const bool azure = instance.mode == lro::server::Mode::kAzure;
-  if (response.status < 100 || response.status > 599)
+  if (response.status < 100 || response.status > 599) {
     Fail("status", std::to_string(response.status));
+  }
   if (response.request_id.empty() ||
       !Contains(response.headers, "RequestId: " + response.request_id + "\r\n")) {
     Fail("an answer without its RequestId", response.headers);

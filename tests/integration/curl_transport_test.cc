@@ -119,7 +119,7 @@ TEST(CurlTransportTest, LargeBodiesBothWays) {
     return HttpResponse{200, {}, std::string(request.body.rbegin(), request.body.rend())};
   });
   auto transport = MakeCurlTransport();
-  std::string body(3U * 1024U * 1024U, 'a');
+  std::string body(std::size_t{3} * 1024 * 1024, 'a');
   body.back() = 'z';
   auto response = transport->Send(HttpRequest{"POST", server.base_url() + "/big", {}, body}, {});
   ASSERT_TRUE(response.ok()) << response.status().ToString();
@@ -173,6 +173,7 @@ TEST(CurlTransportTest, SafeFromManyThreadsAtOnce) {
   auto transport = MakeCurlTransport();
   std::atomic<int> good{0};
   std::vector<std::thread> threads;
+  threads.reserve(6);
   for (int t = 0; t < 6; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 10; ++i) {

@@ -312,7 +312,7 @@ std::string WaitTerminal(HttpTransport& transport, const LrodProcess& lrod, cons
     auto response = transport.Send({"GET", lrod.Url("/v1/operations/" + id), {}, {}}, {});
     if (!response.ok() || response->status != 200) return "";
     body = response->body;
-    const std::string status = Str(ParseJson(body).at("status"));
+    std::string status = Str(ParseJson(body).at("status"));
     if (status == "Succeeded" || status == "Failed") return status;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -324,8 +324,10 @@ void RunChaos(const std::string& store_name, const std::string& store,
   TempDir dir;
   Chaos chaos;
   std::vector<std::unique_ptr<Client>> clients;
+  clients.reserve(kClients);
   for (unsigned i = 0; i < kClients; ++i) clients.push_back(std::make_unique<Client>(chaos, i));
   std::vector<std::thread> threads;
+  threads.reserve(clients.size());
   for (auto& client : clients) threads.emplace_back([&client] { client->Run(); });
 
   std::mt19937 moments(kSeed);

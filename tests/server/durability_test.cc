@@ -102,6 +102,7 @@ TEST(Durability, KillDashNineLosesNoAcceptedOperation) {
     Lrod lrod(dir, db, "lrod-" + std::to_string(round));
     std::atomic<bool> stop{false};
     std::vector<std::thread> creators;
+    creators.reserve(4);
     for (unsigned t = 0; t < 4; ++t) {
       creators.emplace_back([&, t] {
         CreateUntilStopped(lrod, stop, mutex, accepted, t + 10 * static_cast<unsigned>(round));

@@ -16,6 +16,8 @@ class StreamReader {
   ~StreamReader();
   StreamReader(const StreamReader&) = delete;
   StreamReader& operator=(const StreamReader&) = delete;
+  StreamReader(StreamReader&&) = delete;
+  StreamReader& operator=(StreamReader&&) = delete;
 
   // Reads until `text` has arrived (true), the server closed, or 30 s passed.
   bool ReadUntil(const std::string& text);

@@ -80,6 +80,7 @@ TEST(GroupCommitter, ConcurrentWritersShareTransactionsAndLearnOnlyAfterTheirCom
   committer.Run([released](OperationStore&) { released.wait(); });
   std::atomic<int> first_writes_queued{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kWritesEach; ++i) {

@@ -30,6 +30,8 @@ class RawConnection {
   }
   RawConnection(const RawConnection&) = delete;
   RawConnection& operator=(const RawConnection&) = delete;
+  RawConnection(RawConnection&&) = delete;
+  RawConnection& operator=(RawConnection&&) = delete;
 
   [[nodiscard]] bool connected() const { return fd_ >= 0; }
 
@@ -158,7 +160,7 @@ TEST_F(InputLimits, ChunkedBodiesOverTheLimitAre413AndMemoryStaysBounded) {
     extension.Send(
         "POST /v1/workspaces/ws/items HTTP/1.1\r\nHost: lrod\r\nTransfer-Encoding: chunked\r\n"
         "\r\n10;ext=");
-    const std::string endless(64 * 1024, 'e');
+    const std::string endless(std::size_t{64} * 1024, 'e');
     for (int i = 0; i < 128 && extension.Send(endless); ++i) sent += endless.size();
     const std::string answer = extension.ReadUntilClosed();
     EXPECT_TRUE(StartsWith(answer, "HTTP/1.1 413")) << answer.substr(0, 200);

@@ -24,6 +24,7 @@ LrodProcess::LrodProcess(const TempDir& dir, const std::string& name, const std:
     const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(fd, 2);
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
     ::execv(LROD_PATH, argv.data());

@@ -22,6 +22,8 @@ class LrodProcess {
   ~LrodProcess();
   LrodProcess(const LrodProcess&) = delete;
   LrodProcess& operator=(const LrodProcess&) = delete;
+  LrodProcess(LrodProcess&&) = delete;
+  LrodProcess& operator=(LrodProcess&&) = delete;
 
   // Waits for the "listening" log line; false when lrod exited or did not listen within 30 s.
   [[nodiscard]] bool WaitListening();

@@ -18,6 +18,8 @@ class PostgresSchema {
   ~PostgresSchema();
   PostgresSchema(const PostgresSchema&) = delete;
   PostgresSchema& operator=(const PostgresSchema&) = delete;
+  PostgresSchema(PostgresSchema&&) = delete;
+  PostgresSchema& operator=(PostgresSchema&&) = delete;
 
   // PostgresConninfo() with its search_path set to the schema (a --store value as well).
   [[nodiscard]] const std::string& conninfo() const { return conninfo_; }

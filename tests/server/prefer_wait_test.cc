@@ -21,7 +21,7 @@ using std::chrono::steady_clock;
 std::string StartIdleOperation(Harness& h) {
   auto raw = h.Send("POST", kItems, ItemBody("idle", 600'000, R"("progressSteps":0)"), {});
   EXPECT_EQ(raw.status, 202) << raw.body;
-  const std::string id = Header(raw, "x-ms-operation-id");
+  std::string id = Header(raw, "x-ms-operation-id");
   const auto deadline = steady_clock::now() + seconds(30);
   while (steady_clock::now() < deadline) {
     auto state = h.Send("GET", "/v1/operations/" + id);
@@ -32,7 +32,7 @@ std::string StartIdleOperation(Harness& h) {
 }
 
 // Sends GET /v1/operations/{id} with `prefer` on another thread.
-std::future<HttpResponse> GetAsync(Harness& h, const std::string& id, std::string prefer) {
+std::future<HttpResponse> GetAsync(Harness& h, const std::string& id, const std::string& prefer) {
   return std::async(std::launch::async, [&h, id, prefer] {
     Headers headers;
     if (!prefer.empty()) headers.push_back({"Prefer", prefer});
@@ -209,6 +209,7 @@ TEST(PreferWait, ManyHeldRequestsOnOneIoThreadAreAllWokenByOneChange) {
   const std::string id = StartIdleOperation(h);
   constexpr int kHeld = 50;
   std::vector<std::future<HttpResponse>> replies;
+  replies.reserve(kHeld);
   for (int i = 0; i < kHeld; ++i) replies.push_back(GetAsync(h, id, "wait=600"));
   // All held at once on the single I/O thread: waiting costs no thread.
   ASSERT_TRUE(WaitUntilHeld(h, kHeld));

@@ -134,6 +134,7 @@ TEST_F(Replicas, CreatedOnOnePolledOnTheOthersWithOneResultAndOneList) {
 TEST_F(Replicas, AReplicaKilledWithRunningOperationsLosesNone) {
   Start(2);
   std::vector<std::string> ids;
+  ids.reserve(20);
   for (int i = 0; i < 20; ++i) ids.push_back(Create(At(0), 4000));
   // They run on A (Running, or about to be).
   auto state = Send(At(1), "GET", "/v1/operations/" + ids.front());

@@ -118,6 +118,7 @@ class RetentionTest : public ::testing::Test {
   // Inserts `count` operations expiring at `expires_ms`, named prefix0…
   void Insert(const std::string& prefix, int count, std::int64_t expires_ms) {
     std::vector<StoreWrite> writes;
+    writes.reserve(static_cast<std::size_t>(count));
     for (int i = 0; i < count; ++i) {
       writes.push_back(StoreWrite{StoreWrite::Kind::kInsert,
                                   Finished(prefix + std::to_string(i), expires_ms), std::nullopt});

@@ -79,6 +79,7 @@ TEST(ServerApi, EveryAcceptedOperationIsReadableImmediately) {
   TempDir dir;
   Harness h(Options(dir, std::chrono::milliseconds(0)));
   std::vector<std::thread> threads;
+  threads.reserve(4);
   std::atomic<int> accepted{0};
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {

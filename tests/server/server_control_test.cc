@@ -66,6 +66,7 @@ TEST(ServerControl, CancelRacingCompletionEndsInExactlyOneTerminalState) {
   TempDir dir;
   Harness h(Options(dir, std::chrono::milliseconds(0)));
   std::vector<std::string> ids;
+  ids.reserve(40);
   for (int i = 0; i < 40; ++i) ids.push_back(Create(h, i % 8));
   // Cancel each at a slightly different moment around its completion.
   for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -243,10 +244,11 @@ TEST(ServerControl, CallersSeeOnlyTheirOwnOperations) {
 
   const std::string id = Create(h, 60'000, alice);
   EXPECT_EQ(h.Send("GET", "/v1/operations/" + id, "", alice).status, 200);
-  const std::string unknown = "7b1c64d2-2a5f-4b8e-9f41-2f2a9f1e0c11";
+  const std::string theirs_path = "/v1/operations/" + id;
+  const std::string nobodys_path = "/v1/operations/7b1c64d2-2a5f-4b8e-9f41-2f2a9f1e0c11";
   for (const std::string suffix : {"", "/result"}) {
-    auto theirs = h.Send("GET", "/v1/operations/" + id + suffix, "", bob);
-    auto nobodys = h.Send("GET", "/v1/operations/" + unknown + suffix, "", bob);
+    auto theirs = h.Send("GET", theirs_path + suffix, "", bob);
+    auto nobodys = h.Send("GET", nobodys_path + suffix, "", bob);
     EXPECT_EQ(theirs.status, 404);
     EXPECT_EQ(theirs.status, nobodys.status);
     auto a = ParseJson(theirs.body).as_object();

@@ -26,6 +26,8 @@ class TempDir {
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
+  TempDir(TempDir&&) = delete;
+  TempDir& operator=(TempDir&&) = delete;
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
   [[nodiscard]] std::string File(std::string_view name) const { return (path_ / name).string(); }
 
@@ -49,6 +51,10 @@ class Harness {
   explicit Harness(ServerOptions options, bool demo = true,
                    const std::function<void(Server&)>& routes = {});
   ~Harness();
+  Harness(const Harness&) = delete;
+  Harness& operator=(const Harness&) = delete;
+  Harness(Harness&&) = delete;
+  Harness& operator=(Harness&&) = delete;
 
   Server& server() { return *server_; }
   [[nodiscard]] std::string Url(std::string_view path) const;

@@ -38,6 +38,8 @@ class WriteLock {
   ~WriteLock() { Release(); }
   WriteLock(const WriteLock&) = delete;
   WriteLock& operator=(const WriteLock&) = delete;
+  WriteLock(WriteLock&&) = delete;
+  WriteLock& operator=(WriteLock&&) = delete;
   void Release() {
     if (db_ == nullptr) return;
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -124,6 +126,10 @@ class InFlight {
     }
   }
   ~InFlight() { Join(); }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+  InFlight(InFlight&&) = delete;
+  InFlight& operator=(InFlight&&) = delete;
   const std::vector<Answer>& Join() {
     for (auto& thread : threads_) {
       if (thread.joinable()) thread.join();

@@ -27,6 +27,11 @@ using test::TempDir;
 // A store for one test, and whatever it needs cleaned up afterwards.
 class StoreUnderTest {
  public:
+  StoreUnderTest() = default;
+  StoreUnderTest(const StoreUnderTest&) = delete;
+  StoreUnderTest& operator=(const StoreUnderTest&) = delete;
+  StoreUnderTest(StoreUnderTest&&) = delete;
+  StoreUnderTest& operator=(StoreUnderTest&&) = delete;
   virtual ~StoreUnderTest() = default;
   // Another handle on the same data (a second replica); nullptr when the store has one.
   virtual std::shared_ptr<OperationStore> OpenAnother() = 0;
@@ -50,6 +55,10 @@ class PostgresUnderTest final : public StoreUnderTest {
  public:
   PostgresUnderTest() { store = OpenAnother(); }
   ~PostgresUnderTest() override { store.reset(); }  // before the schema goes
+  PostgresUnderTest(const PostgresUnderTest&) = delete;
+  PostgresUnderTest& operator=(const PostgresUnderTest&) = delete;
+  PostgresUnderTest(PostgresUnderTest&&) = delete;
+  PostgresUnderTest& operator=(PostgresUnderTest&&) = delete;
   std::shared_ptr<OperationStore> OpenAnother() override {
     auto opened = OpenPostgresStore(schema_.conninfo());
     EXPECT_TRUE(opened.ok()) << opened.status().ToString();
@@ -634,8 +643,9 @@ TEST_P(StoreConformance, ListNewestFirstPagesBackwardsWhileNewOperationsArrive) 
   std::vector<std::string> expected{named.id, arrived};
   for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
     for (const auto& w : writes) {
-      if (w.record.id == *it && w.record.status == OperationStatus::kRunning)
+      if (w.record.id == *it && w.record.status == OperationStatus::kRunning) {
         expected.push_back(*it);
+      }
     }
   }
   EXPECT_EQ(running, expected);

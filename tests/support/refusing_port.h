@@ -15,6 +15,8 @@ class RefusingPort {
   ~RefusingPort();
   RefusingPort(const RefusingPort&) = delete;
   RefusingPort& operator=(const RefusingPort&) = delete;
+  RefusingPort(RefusingPort&&) = delete;
+  RefusingPort& operator=(RefusingPort&&) = delete;
 
   [[nodiscard]] std::uint16_t port() const { return port_; }
   // "http://127.0.0.1:PORT"

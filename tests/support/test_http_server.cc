@@ -28,7 +28,7 @@ using tcp = asio::ip::tcp;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 // Handlers may block (tests hold an answer back), so more threads than cores.
 constexpr int kThreads = 4;
-constexpr std::uint64_t kMaxRequestBody = 256U * 1024U * 1024U;
+constexpr std::uint64_t kMaxRequestBody = std::uint64_t{256} * 1024 * 1024;
 
 bool IsHeader(std::string_view name, std::string_view wanted) {
   if (name.size() != wanted.size()) return false;

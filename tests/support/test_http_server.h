@@ -25,6 +25,8 @@ class TestHttpServer {
   ~TestHttpServer();
   TestHttpServer(const TestHttpServer&) = delete;
   TestHttpServer& operator=(const TestHttpServer&) = delete;
+  TestHttpServer(TestHttpServer&&) = delete;
+  TestHttpServer& operator=(TestHttpServer&&) = delete;
 
   std::uint16_t port() const;
   // "http://127.0.0.1:PORT"

@@ -128,6 +128,7 @@ INSTANTIATE_TEST_SUITE_P(Junk, ParseHttpDateJunkTest,
 
 std::vector<milliseconds> Draw(Backoff& b, int n) {
   std::vector<milliseconds> out;
+  out.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) out.push_back(b.Next());
   return out;
 }

@@ -49,7 +49,7 @@ HttpResponse State(const std::string& status, int retry_after_seconds, bool appl
 // A client on a transport that answers `answers` in order, holding each as it says.
 class PreferWaitTest : public ::testing::Test {
  protected:
-  void Serve(std::vector<Answer> answers, ClientOptions options = {}) {
+  void Serve(const std::vector<Answer>& answers, const ClientOptions& options = {}) {
     auto queue = std::make_shared<std::deque<Answer>>(answers.begin(), answers.end());
     clock_ = std::make_shared<lro::testing::FakeClock>();
     transport_ = std::make_shared<lro::testing::ScriptedTransport>(

@@ -15,7 +15,10 @@ class ResultTest : public ::testing::TestWithParam<Scenario> {};
 TEST_P(ResultTest, Runs) { RunAndCheck(GetParam()); }
 
 // Bytes of a zip-like export with a NUL and high bytes in it.
-std::string Binary() { return std::string("PK\x03\x04\x00\xff\xfe\x00end", 11); }
+std::string Binary() {
+  const char bytes[] = {'P', 'K', '\x03', '\x04', '\0', '\xff', '\xfe', '\0', 'e', 'n', 'd'};
+  return std::string(bytes, sizeof bytes);
+}
 
 std::vector<Scenario> ResultRows() {
   const std::string svc = kSvc;

@@ -30,7 +30,7 @@ Scenario FirstDelay(std::string name, Headers hints, milliseconds expected,
                   .requests = {{"POST", kItems}, Get(kOp)},
                   .expect = {.has_value = false},
                   .sleeps = std::vector<milliseconds>{expected},
-                  .polling = std::move(polling)};
+                  .polling = polling};
 }
 
 PollingPolicy WithFloor(milliseconds floor) {

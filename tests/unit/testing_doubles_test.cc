@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lro/cancellation.h"
@@ -128,7 +129,9 @@ OperationState StateOf(const char* status, std::optional<int> percent) {
   return s;
 }
 
-Result JsonResult(std::string body) { return Result{true, 200, "application/json", body}; }
+Result JsonResult(std::string body) {
+  return Result{true, 200, "application/json", std::move(body)};
+}
 
 TEST(FakePollerTest, WaitPlaysAllStatesAndReturnsOutcome) {
   std::vector<OperationState> states{StateOf("NotStarted", 0), StateOf("Running", 40),

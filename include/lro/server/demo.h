@@ -36,6 +36,6 @@ struct DemoOptions {
 };
 
 // Adds the demo routes. REQUIRES: before server.Start().
-void RegisterDemoService(Server& server, DemoOptions options = {});
+void RegisterDemoService(Server& server, const DemoOptions& options = {});
 
 }  // namespace lro::server

@@ -92,6 +92,11 @@ class WorkResult {
 // Handed to every step of work. Thread-safe.
 class WorkContext {
  public:
+  WorkContext() = default;
+  WorkContext(const WorkContext&) = default;
+  WorkContext& operator=(const WorkContext&) = default;
+  WorkContext(WorkContext&&) = default;
+  WorkContext& operator=(WorkContext&&) = default;
   virtual ~WorkContext() = default;
   [[nodiscard]] virtual const std::string& operation_id() const = 0;
   [[nodiscard]] virtual const std::string& principal() const = 0;

@@ -101,8 +101,8 @@ struct ServerOptions {
   double rate_burst = 0;  // 0 = max(1, rate_limit)
 
   // Bounds on a request: request line + headers, and body (413 beyond).
-  std::size_t max_header_bytes = 16 * 1024;
-  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_header_bytes = std::size_t{16} * 1024;
+  std::size_t max_body_bytes = std::size_t{1024} * 1024;
   std::size_t max_connections = 10'000;
   // A keep-alive connection idle this long, or a request slower than this, is closed.
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
@@ -131,6 +131,8 @@ class Server {
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
+  Server(Server&&) = delete;
+  Server& operator=(Server&&) = delete;
 
   // Adds a route: `method` ("GET", "POST", …) and a path pattern whose segments are literals
   // or {name} (matching one non-empty segment), e.g. "/v1/workspaces/{ws}/items/{id}".

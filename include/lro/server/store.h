@@ -171,6 +171,11 @@ struct ListPage {
 
 class OperationStore {
  public:
+  OperationStore() = default;
+  OperationStore(const OperationStore&) = default;
+  OperationStore& operator=(const OperationStore&) = default;
+  OperationStore(OperationStore&&) = default;
+  OperationStore& operator=(OperationStore&&) = default;
   virtual ~OperationStore() = default;
 
   // Applies `writes` in order in one transaction and returns once it is durable (with fsync
@@ -207,6 +212,8 @@ class OperationStore {
   // store's) soon after another process requested a cancel or released work for anyone to
   // claim. A hint only — callers still poll, so a lost wake-up only delays. Null stops them.
   // The default (one process per store, as SQLite) never calls it.
+  // By value: overrides keep `wake`; only this default drops it.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   virtual void SetWakeUp(std::function<void()> wake) { (void)wake; }
 };
 

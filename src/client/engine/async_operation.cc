@@ -12,7 +12,7 @@ struct EngineAccess {
 };
 }  // namespace internal
 
-Engine::Engine(EngineOptions options) : impl_(internal::MakeEngineImpl(options)) {}
+Engine::Engine(const EngineOptions& options) : impl_(internal::MakeEngineImpl(options)) {}
 Engine::~Engine() { internal::ShutdownEngine(*impl_); }
 Engine::Stats Engine::stats() const { return internal::StatsOf(*impl_); }
 

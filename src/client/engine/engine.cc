@@ -38,6 +38,8 @@ class EngineImpl {
   ~EngineImpl();
   EngineImpl(const EngineImpl&) = delete;
   EngineImpl& operator=(const EngineImpl&) = delete;
+  EngineImpl(EngineImpl&&) = delete;
+  EngineImpl& operator=(EngineImpl&&) = delete;
 
   template <typename Task>
   void Post(Task&& task) {

@@ -25,6 +25,8 @@ class ScopedDeadline {
   ~ScopedDeadline() { DeadlineWatchdog::Disarm(id_); }
   ScopedDeadline(const ScopedDeadline&) = delete;
   ScopedDeadline& operator=(const ScopedDeadline&) = delete;
+  ScopedDeadline(ScopedDeadline&&) = delete;
+  ScopedDeadline& operator=(ScopedDeadline&&) = delete;
 
  private:
   std::uint64_t id_;

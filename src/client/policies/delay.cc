@@ -39,8 +39,9 @@ std::optional<milliseconds> ParseServerDelay(const Headers& headers,
   const auto limit = static_cast<std::uint64_t>(std::max<milliseconds::rep>(cap.count(), 0));
   for (const char* name : {"retry-after-ms", "x-ms-retry-after-ms"}) {
     if (auto value = FindHeader(headers, name)) {
-      if (auto ms = ParseCount(*value, limit))
+      if (auto ms = ParseCount(*value, limit)) {
         return milliseconds(static_cast<milliseconds::rep>(*ms));
+      }
     }
   }
   const auto value = FindHeader(headers, "Retry-After");

@@ -26,8 +26,9 @@ bool IsVersionSegment(std::string_view segment) {
 }
 
 std::optional<int> Percent(const boost::json::value& value) {
-  if (value.is_int64())
+  if (value.is_int64()) {
     return static_cast<int>(std::clamp<std::int64_t>(value.get_int64(), 0, 100));
+  }
   if (value.is_uint64()) return 100;
   if (value.is_double()) return static_cast<int>(std::clamp(value.get_double(), 0.0, 100.0));
   return std::nullopt;

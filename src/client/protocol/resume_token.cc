@@ -11,7 +11,7 @@ namespace {
 
 constexpr std::string_view kMarker = "resume-token";
 constexpr std::size_t kMaxTokenBytes = 1U << 20U;
-constexpr std::size_t kMaxInlineResult = 64U * 1024U;
+constexpr std::size_t kMaxInlineResult = std::size_t{64} * 1024;
 
 bool IsValidUtf8(std::string_view text) {
   std::size_t i = 0;

@@ -22,6 +22,8 @@ class CurlRequest {
   CurlRequest(const CurlTransportOptions& options, HttpRequest request, CancellationToken cancel);
   CurlRequest(const CurlRequest&) = delete;
   CurlRequest& operator=(const CurlRequest&) = delete;
+  CurlRequest(CurlRequest&&) = delete;
+  CurlRequest& operator=(CurlRequest&&) = delete;
   ~CurlRequest();
 
   // Sets every option of this request on `easy`; the handle then points into this object,

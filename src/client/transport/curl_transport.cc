@@ -56,6 +56,8 @@ class Slot {
   Slot(CURL* easy, CURLM* multi) : easy_(easy), multi_(multi) {}
   Slot(const Slot&) = delete;
   Slot& operator=(const Slot&) = delete;
+  Slot(Slot&&) = delete;
+  Slot& operator=(Slot&&) = delete;
   ~Slot() {
     curl_easy_cleanup(easy_);
     curl_multi_cleanup(multi_);
@@ -84,6 +86,8 @@ class CurlTransport final : public HttpTransport {
 
   CurlTransport(const CurlTransport&) = delete;
   CurlTransport& operator=(const CurlTransport&) = delete;
+  CurlTransport(CurlTransport&&) = delete;
+  CurlTransport& operator=(CurlTransport&&) = delete;
 
   ~CurlTransport() override {
     idle_.clear();  // every handle leaves the share before the share goes

@@ -151,17 +151,17 @@ void EventStream::Push(std::string_view key, std::string event) {
   {
     MutexLock lock(mutex_);
     if (closed_) return;
-    bool replaced = false;
+    // A keyed event replaces the one queued with the same key.
+    auto same_key = queue_.end();
     if (!key.empty()) {
-      for (auto& [queued_key, queued] : queue_) {
-        if (queued_key == key) {
-          queued = std::move(event);
-          replaced = true;
-          break;
-        }
-      }
+      same_key = std::find_if(queue_.begin(), queue_.end(),
+                              [&](const auto& queued) { return queued.first == key; });
     }
-    if (!replaced) queue_.emplace_back(std::string(key), std::move(event));
+    if (same_key != queue_.end()) {
+      same_key->second = std::move(event);
+    } else {
+      queue_.emplace_back(std::string(key), std::move(event));
+    }
     if (!waiting_) return;
     waiting = std::move(waiting_);
     waiting_ = nullptr;
@@ -473,7 +473,7 @@ std::optional<Api::Result> Api::HoldState(const ApiRequest& request, std::string
   auto pending = std::make_shared<PendingReply>();
   const StateWatchers::Id watch = config_.watchers->Watch(
       id, std::chrono::seconds(applied),
-      [pending, render, seen = *seen](std::shared_ptr<const Snapshot> changed) {
+      [pending, render, seen = *seen](const std::shared_ptr<const Snapshot>& changed) {
         pending->Complete(render(changed ? changed : seen));
       });
   // A commit between the first read and the watch: answer it now (Wake does nothing when the
@@ -797,7 +797,7 @@ Api::Result Api::RunRoute(ApiRequest& request, std::string_view path, std::strin
   }
   runtime_.Create(route, handler_request, reply->work(), reply->display_name(), std::move(key),
                   [this, pending, &route, key_kind, request_id,
-                   client_request_id = std::move(client_request_id)](CreateOutcome outcome) {
+                   client_request_id = std::move(client_request_id)](const CreateOutcome& outcome) {
                     ApiResponse response = RenderCreate(outcome, route, key_kind, request_id);
                     if (!client_request_id.empty()) {
                       AddHeader(response.headers, "x-ms-client-request-id", client_request_id);

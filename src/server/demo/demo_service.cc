@@ -289,7 +289,7 @@ Reply CreateItem(const Request& request, const std::shared_ptr<ItemStore>& items
 
 }  // namespace
 
-void RegisterDemoService(Server& server, DemoOptions options) {
+void RegisterDemoService(Server& server, const DemoOptions& options) {
   auto items = std::make_shared<ItemStore>();
   std::shared_ptr<const EffectsFile> effects;
   if (!options.effects_file.empty()) effects = std::make_shared<EffectsFile>(options.effects_file);

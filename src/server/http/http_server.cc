@@ -91,7 +91,7 @@ struct Session {
 };
 
 // The most a read asks of the socket at once (Beast's own choice).
-constexpr std::size_t kReadSize = 64 * 1024;
+constexpr std::size_t kReadSize = std::size_t{64} * 1024;
 
 // Arms the deadline of the read that follows: when it passes first, the read is cancelled
 // and marked timed out.
@@ -113,6 +113,8 @@ class Completion {
   virtual ~Completion() = default;
   Completion(const Completion&) = delete;
   Completion& operator=(const Completion&) = delete;
+  Completion(Completion&&) = delete;
+  Completion& operator=(Completion&&) = delete;
   // Resumes the coroutine. REQUIRES: called on the io_context's thread.
   virtual void Complete(ApiResponse response) = 0;
 
@@ -180,8 +182,10 @@ struct HttpServer::Impl {
         acceptor(io_threads.front()->ioc) {}
 
   static std::vector<std::unique_ptr<IoThread>> MakeIoThreads(int count) {
+    const auto n = static_cast<std::size_t>(std::max(1, count));
     std::vector<std::unique_ptr<IoThread>> threads;
-    for (int i = 0; i < std::max(1, count); ++i) threads.push_back(std::make_unique<IoThread>());
+    threads.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) threads.push_back(std::make_unique<IoThread>());
     return threads;
   }
 
@@ -283,7 +287,7 @@ asio::awaitable<void> HttpServer::Impl::Reject(tcp::socket socket) {
 // the coroutine on `io`'s thread.
 auto HttpServer::Impl::WaitFor(std::shared_ptr<PendingReply> pending, IoThread& io) {
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(ApiResponse)>(
-      [](auto handler, std::shared_ptr<PendingReply> reply, IoThread* thread) {
+      [](auto handler, const std::shared_ptr<PendingReply>& reply, IoThread* thread) {
         using Handler = decltype(handler);
         std::shared_ptr<Completion> completion =
             std::make_shared<HandlerCompletion<Handler>>(thread->ioc, std::move(handler));
@@ -414,7 +418,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Session> session, 
       }
       if (write_ec || !keep_alive) break;
       // Keep a big body's buffer from pinning memory on an idle connection.
-      if (out.capacity() > 64 * 1024) std::string().swap(out);
+      if (out.capacity() > std::size_t{64} * 1024) std::string().swap(out);
     }
   } catch (const std::exception& e) {
     logger.Log(LogLevel::kError, "connection failed", {{"error", e.what()}});

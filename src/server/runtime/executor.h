@@ -21,6 +21,8 @@ class Executor {
   ~Executor();
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
+  Executor(Executor&&) = delete;
+  Executor& operator=(Executor&&) = delete;
 
   // Declares a class of tasks of which at most `max_concurrency` run at once (0 = no limit
   // beyond the pool). Returns its id for Submit. REQUIRES: before the first Submit.

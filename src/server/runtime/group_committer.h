@@ -38,6 +38,8 @@ class GroupCommitter {
   ~GroupCommitter();
   GroupCommitter(const GroupCommitter&) = delete;
   GroupCommitter& operator=(const GroupCommitter&) = delete;
+  GroupCommitter(GroupCommitter&&) = delete;
+  GroupCommitter& operator=(GroupCommitter&&) = delete;
 
   // Queues a write. Returns false, dropping it (`done` is never called), after Stop().
   bool Submit(Prepare prepare, Done done);

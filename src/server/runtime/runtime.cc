@@ -451,7 +451,7 @@ void Runtime::RunStep(const std::shared_ptr<LiveOp>& op, const std::shared_ptr<W
   OnStepResult(op, InvokeWork(*work, context));
 }
 
-void Runtime::OnStepResult(const std::shared_ptr<LiveOp>& op, WorkResult result) {
+void Runtime::OnStepResult(const std::shared_ptr<LiveOp>& op, const WorkResult& result) {
   MutexLock lock(op->mutex);
   if (op->dead || IsTerminal(op->status)) return;
   switch (result.kind()) {

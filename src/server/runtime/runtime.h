@@ -99,6 +99,8 @@ class Runtime {
   ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
+  Runtime(Runtime&&) = delete;
+  Runtime& operator=(Runtime&&) = delete;
 
   // Starts the threads and recovers unfinished operations. REQUIRES: routes registered.
   Status Start();
@@ -181,7 +183,7 @@ class Runtime {
 
   // Work.
   void RunStep(const std::shared_ptr<LiveOp>& op, const std::shared_ptr<Work>& work);
-  void OnStepResult(const std::shared_ptr<LiveOp>& op, WorkResult result);
+  void OnStepResult(const std::shared_ptr<LiveOp>& op, const WorkResult& result);
   bool FinishLocked(LiveOp& op, OperationStatus status, std::optional<ErrorInfo> error,
                     std::shared_ptr<const ResultData> result);
   void ReportProgress(const std::shared_ptr<LiveOp>& op, int percent);

@@ -10,9 +10,12 @@ StateWatchers::~StateWatchers() { Stop(); }
 StateWatchers::Id StateWatchers::Watch(const std::string& operation_id,
                                        std::chrono::milliseconds timeout, Callback callback) {
   Id id = 0;
+  Callback refused;  // when stopped: called below, outside the lock
   {
     MutexLock lock(mutex_);
-    if (!stopped_) {
+    if (stopped_) {
+      refused = std::move(callback);
+    } else {
       id = next_id_++;
       waiters_.emplace(id, Waiter{operation_id, std::move(callback), 0});
       by_operation_.emplace(operation_id, id);
@@ -20,7 +23,7 @@ StateWatchers::Id StateWatchers::Watch(const std::string& operation_id,
     }
   }
   if (id == 0) {
-    callback(nullptr);
+    refused(nullptr);
     return 0;
   }
   // The deadline is set after the waiter is visible, so a timer can never miss it; a waiter
@@ -91,8 +94,9 @@ void StateWatchers::Notify(const std::string& principal,
     for (auto it = range.first; it != range.second; ++it) ids.push_back(it->second);
     for (Id id : ids) {
       TimerQueue::Id timer = 0;
-      if (Callback callback = TakeLocked(id, &timer))
+      if (Callback callback = TakeLocked(id, &timer)) {
         woken.emplace_back(std::move(callback), timer);
+      }
     }
   }
   for (auto& [callback, timer] : woken) {
@@ -107,9 +111,12 @@ StateWatchers::Id StateWatchers::Subscribe(
     std::function<void()> on_stop) {
   Id id = 0;
   bool schedule = false;
+  std::function<void()> refused;  // when stopped: called below, outside the lock
   {
     MutexLock lock(mutex_);
-    if (!stopped_) {
+    if (stopped_) {
+      refused = std::move(on_stop);
+    } else {
       id = next_id_++;
       subscribers_.emplace(id, std::make_shared<Subscriber>(Subscriber{
                                    principal, std::move(on_change), std::move(on_stop)}));
@@ -119,7 +126,7 @@ StateWatchers::Id StateWatchers::Subscribe(
     }
   }
   if (id == 0) {
-    on_stop();
+    refused();
     return 0;
   }
   if (schedule) timers_.After(heartbeat_, [this] { Heartbeat(); });

@@ -32,6 +32,8 @@ class StateWatchers {
   ~StateWatchers();
   StateWatchers(const StateWatchers&) = delete;
   StateWatchers& operator=(const StateWatchers&) = delete;
+  StateWatchers(StateWatchers&&) = delete;
+  StateWatchers& operator=(StateWatchers&&) = delete;
 
   // Calls `callback` exactly once, from another thread or from a call below: with the state of
   // the first commit of operation `operation_id` after this call (see Notify), with the state

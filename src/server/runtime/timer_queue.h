@@ -29,6 +29,8 @@ class TimerQueue {
   ~TimerQueue();
   TimerQueue(const TimerQueue&) = delete;
   TimerQueue& operator=(const TimerQueue&) = delete;
+  TimerQueue(TimerQueue&&) = delete;
+  TimerQueue& operator=(TimerQueue&&) = delete;
 
   Id At(Time when, std::function<void()> callback);
   Id After(std::chrono::milliseconds delay, std::function<void()> callback);

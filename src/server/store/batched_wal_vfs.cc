@@ -13,10 +13,11 @@ namespace {
 // SQLite writes each WAL frame as a 24-byte header and then the page: with 1 KiB pages and a
 // hundred creates per commit, several hundred pwrite(2) calls per commit. They all continue one
 // another, so they are gathered here and written at once.
-constexpr sqlite3_int64 kMaxBuffered = 8 * 1024 * 1024;  // larger runs are written through
+constexpr sqlite3_int64 kMaxBuffered =
+    sqlite3_int64{8} * 1024 * 1024;  // larger runs are written through
 // The unix VFS writes at most 128 KiB - 1 bytes per call (it masks the length), so a flush is
 // written in pieces of this size, and a single larger write is passed on as it is.
-constexpr sqlite3_int64 kMaxWrite = 64 * 1024;
+constexpr sqlite3_int64 kMaxWrite = sqlite3_int64{64} * 1024;
 
 struct WalFile {
   sqlite3_file base;    // base.pMethods = &kWalMethods; must come first
@@ -53,7 +54,7 @@ bool Overlaps(const WalFile* f, sqlite3_int64 offset, sqlite3_int64 amount) {
 
 int Reserve(WalFile* f, sqlite3_int64 needed) {
   if (needed <= f->capacity) return SQLITE_OK;
-  sqlite3_int64 capacity = f->capacity == 0 ? 64 * 1024 : f->capacity;
+  sqlite3_int64 capacity = f->capacity == 0 ? sqlite3_int64{64} * 1024 : f->capacity;
   while (capacity < needed) capacity *= 2;
   void* grown = sqlite3_realloc64(f->data, static_cast<sqlite3_uint64>(capacity));
   if (grown == nullptr) return SQLITE_NOMEM;

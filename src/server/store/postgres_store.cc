@@ -221,8 +221,9 @@ OperationRecord ReadOperation(const PGresult* r, int row, bool with_result, bool
   if (!IsNull(r, row, 7)) record.expires_ms = ToInt(r, row, 7);
   if (!IsNull(r, row, 8)) {
     record.error = internal::ErrorFromJson(Text(r, row, 8));
-    if (!record.error)
+    if (!record.error) {
       record.error = ErrorInfo{"InternalError", "unreadable stored error", {}, false};
+    }
   }
   record.has_result = !IsNull(r, row, 9);
   if (record.has_result) record.result_content_type = Text(r, row, 9);
@@ -330,6 +331,8 @@ class PostgresStore final : public OperationStore {
   PostgresStore() = default;
   PostgresStore(const PostgresStore&) = delete;
   PostgresStore& operator=(const PostgresStore&) = delete;
+  PostgresStore(PostgresStore&&) = delete;
+  PostgresStore& operator=(PostgresStore&&) = delete;
   ~PostgresStore() override {
     StopListening();
     for (PGconn* conn : all_) PQfinish(conn);
@@ -486,8 +489,10 @@ class PostgresStore final : public OperationStore {
     p.Add(query.reclaim_own_expiring_before_ms);
     auto result = Exec(conn.get(), "claim", p);
     if (!result.ok()) return Fail(conn, result.status());
+    const int rows = PQntuples(result->get());
     std::vector<OperationRecord> claimed;
-    for (int row = 0; row < PQntuples(result->get()); ++row) {
+    claimed.reserve(static_cast<std::size_t>(rows));
+    for (int row = 0; row < rows; ++row) {
       claimed.push_back(ReadOperation(result->get(), row, false, true));
     }
     return claimed;
@@ -501,8 +506,10 @@ class PostgresStore final : public OperationStore {
     p.Add(owner).Add(lease_expires_ms);
     auto result = Exec(conn.get(), "renew", p);
     if (!result.ok()) return Fail(conn, result.status());
+    const int rows = PQntuples(result->get());
     std::vector<LeaseState> renewed;
-    for (int row = 0; row < PQntuples(result->get()); ++row) {
+    renewed.reserve(static_cast<std::size_t>(rows));
+    for (int row = 0; row < rows; ++row) {
       renewed.push_back(LeaseState{Text(result->get(), row, 0), ToInt(result->get(), row, 1),
                                    Bool(result->get(), row, 2)});
     }
@@ -589,8 +596,10 @@ class PostgresStore final : public OperationStore {
     Params p;
     auto result = Exec(conn.get(), "count", p);
     if (!result.ok()) return Fail(conn, result.status());
+    const int rows = PQntuples(result->get());
     std::vector<std::pair<OperationStatus, std::int64_t>> counts;
-    for (int row = 0; row < PQntuples(result->get()); ++row) {
+    counts.reserve(static_cast<std::size_t>(rows));
+    for (int row = 0; row < rows; ++row) {
       counts.emplace_back(static_cast<OperationStatus>(ToInt(result->get(), row, 0)),
                           ToInt(result->get(), row, 1));
     }
@@ -652,6 +661,8 @@ class PostgresStore final : public OperationStore {
     }
     Borrowed(const Borrowed&) = delete;
     Borrowed& operator=(const Borrowed&) = delete;
+    Borrowed(Borrowed&&) = delete;
+    Borrowed& operator=(Borrowed&&) = delete;
     ~Borrowed() {
       {
         MutexLock lock(store_.mutex_);

@@ -96,6 +96,8 @@ class Statement {
   Statement() = default;
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
+  Statement(Statement&&) = delete;
+  Statement& operator=(Statement&&) = delete;
   ~Statement() { sqlite3_finalize(stmt_); }
 
   Status Prepare(sqlite3* db, const char* sql) {
@@ -148,6 +150,8 @@ class ResetGuard {
   explicit ResetGuard(Statement& statement) : statement_(statement) {}
   ResetGuard(const ResetGuard&) = delete;
   ResetGuard& operator=(const ResetGuard&) = delete;
+  ResetGuard(ResetGuard&&) = delete;
+  ResetGuard& operator=(ResetGuard&&) = delete;
   ~ResetGuard() { statement_.Reset(); }
 
  private:
@@ -197,8 +201,9 @@ OperationRecord ReadOperation(Statement& s, bool with_result, bool with_request)
   if (!s.IsNull(7)) record.expires_ms = s.Int(7);
   if (!s.IsNull(8)) {
     record.error = internal::ErrorFromJson(s.Text(8));
-    if (!record.error)
+    if (!record.error) {
       record.error = ErrorInfo{"InternalError", "unreadable stored error", {}, false};
+    }
   }
   record.has_result = !s.IsNull(9);
   if (record.has_result) record.result_content_type = s.Text(9);
@@ -226,6 +231,8 @@ struct ReadConnection {
   ReadConnection() = default;
   ReadConnection(const ReadConnection&) = delete;
   ReadConnection& operator=(const ReadConnection&) = delete;
+  ReadConnection(ReadConnection&&) = delete;
+  ReadConnection& operator=(ReadConnection&&) = delete;
   ~ReadConnection() = default;
 
   Status Prepare() {
@@ -261,6 +268,8 @@ class SqliteStore final : public OperationStore {
   SqliteStore() = default;
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
+  SqliteStore(SqliteStore&&) = delete;
+  SqliteStore& operator=(SqliteStore&&) = delete;
 
   ~SqliteStore() override {
     readers_.clear();
@@ -576,6 +585,8 @@ class SqliteStore final : public OperationStore {
     }
     Borrowed(const Borrowed&) = delete;
     Borrowed& operator=(const Borrowed&) = delete;
+    Borrowed(Borrowed&&) = delete;
+    Borrowed& operator=(Borrowed&&) = delete;
     ~Borrowed() {
       {
         MutexLock lock(store_.readers_mutex_);
