@@ -64,8 +64,11 @@ class MutexLock;
 class LRO_CAPABILITY("mutex") Mutex {
  public:
   Mutex() = default;
+  ~Mutex() = default;
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
+  Mutex(Mutex&&) = delete;
+  Mutex& operator=(Mutex&&) = delete;
 
   void lock() LRO_ACQUIRE() { mutex_.lock(); }
   void unlock() LRO_RELEASE() { mutex_.unlock(); }
@@ -90,6 +93,8 @@ class LRO_SCOPED_CAPABILITY MutexLock {
   ~MutexLock() LRO_RELEASE() {}
   MutexLock(const MutexLock&) = delete;
   MutexLock& operator=(const MutexLock&) = delete;
+  MutexLock(MutexLock&&) = delete;
+  MutexLock& operator=(MutexLock&&) = delete;
 
   // REQUIRES: held. Releases the mutex (until Lock()).
   void Unlock() LRO_RELEASE() { lock_.unlock(); }
@@ -135,8 +140,11 @@ class LRO_SCOPED_CAPABILITY MutexLock {
 class LRO_CAPABILITY("shared mutex") SharedMutex {
  public:
   SharedMutex() = default;
+  ~SharedMutex() = default;
   SharedMutex(const SharedMutex&) = delete;
   SharedMutex& operator=(const SharedMutex&) = delete;
+  SharedMutex(SharedMutex&&) = delete;
+  SharedMutex& operator=(SharedMutex&&) = delete;
 
   void lock() LRO_ACQUIRE() { mutex_.lock(); }
   void unlock() LRO_RELEASE() { mutex_.unlock(); }
@@ -154,6 +162,8 @@ class LRO_SCOPED_CAPABILITY WriterMutexLock {
   ~WriterMutexLock() LRO_RELEASE() { mutex_.unlock(); }
   WriterMutexLock(const WriterMutexLock&) = delete;
   WriterMutexLock& operator=(const WriterMutexLock&) = delete;
+  WriterMutexLock(WriterMutexLock&&) = delete;
+  WriterMutexLock& operator=(WriterMutexLock&&) = delete;
 
  private:
   SharedMutex& mutex_;
@@ -168,6 +178,8 @@ class LRO_SCOPED_CAPABILITY ReaderMutexLock {
   ~ReaderMutexLock() LRO_RELEASE() { mutex_.unlock_shared(); }
   ReaderMutexLock(const ReaderMutexLock&) = delete;
   ReaderMutexLock& operator=(const ReaderMutexLock&) = delete;
+  ReaderMutexLock(ReaderMutexLock&&) = delete;
+  ReaderMutexLock& operator=(ReaderMutexLock&&) = delete;
 
  private:
   SharedMutex& mutex_;
