@@ -184,7 +184,8 @@ void PrintTo(const MonitorRow& row, std::ostream* os) { *os << row.name; }
 class MonitorBodyTest : public ::testing::TestWithParam<MonitorRow> {};
 TEST_P(MonitorBodyTest, Reads) {
   const MonitorRow& row = GetParam();
-  auto got = ReadMonitorBody(Json(row.body));
+  const auto body = Json(row.body);  // what the reading's id views: kept alive
+  auto got = ReadMonitorBody(body);
   if (row.failure != StatusCode::kOk) {
     ASSERT_FALSE(got.ok());
     EXPECT_EQ(got.status().code(), row.failure);
@@ -242,8 +243,9 @@ INSTANTIATE_TEST_SUITE_P(
     RowName<MonitorRow>);
 
 TEST(MonitorBodyTimes, TimestampsEitherSpelling) {
-  auto got = ReadMonitorBody(Json(R"({"status":"Running","createdTimeUtc":"2024-01-01T00:00:00Z",)"
-                                  R"("lastUpdatedDateTime":"2024-01-01T00:00:05Z"})"));
+  const auto body = Json(R"({"status":"Running","createdTimeUtc":"2024-01-01T00:00:00Z",)"
+                         R"("lastUpdatedDateTime":"2024-01-01T00:00:05Z"})");
+  auto got = ReadMonitorBody(body);
   ASSERT_TRUE(got.ok());
   ASSERT_TRUE(got->created && got->last_updated);
   EXPECT_EQ(*got->last_updated - *got->created, 5s);

@@ -29,5 +29,7 @@ struct MonitorReading {
 // Reads a monitor body. kProtocolError when it is not an object, has no `status`, or its
 // status is not a string.
 StatusOr<MonitorReading> ReadMonitorBody(const boost::json::value& body);
+// The reading's id views into `body`: a temporary body would leave it dangling.
+StatusOr<MonitorReading> ReadMonitorBody(const boost::json::value&& body) = delete;
 
 }  // namespace lro::internal
