@@ -13,6 +13,7 @@
 #include "wire/duration.h"
 #include "wire/http_date.h"
 #include "wire/media_type.h"
+#include "wire/preferences.h"
 #include "wire/service_error_parse.h"
 #include "wire/status_names.h"
 #include "wire/uuid.h"
@@ -152,6 +153,28 @@ TEST(MediaTypeTest, OneRuleForJson) {
            {"", false},
        }) {
     EXPECT_EQ(IsJsonMediaType(row.content_type), row.json) << row.content_type;
+  }
+}
+
+TEST(PreferencesTest, FindsOnePreferenceOfAList) {
+  struct Row {
+    const char* header;
+    std::optional<std::string_view> wait;
+  };
+  for (const Row& row : std::vector<Row>{
+           {"wait=10", "10"},
+           {"respond-async, wait=10", "10"},
+           {" Wait = 10 ;foo=bar , return=minimal", "10"},
+           {"wait=\"30\"", "30"},
+           {"wait", ""},
+           {"wait=abc", "abc"},
+           {"wait=1, wait=2", "1"},
+           {"return=minimal", std::nullopt},
+           {"waiting=5", std::nullopt},
+           {"respond-async; wait=5", std::nullopt},  // a parameter of respond-async
+           {"", std::nullopt},
+       }) {
+    EXPECT_EQ(FindPreference(row.header, "wait"), row.wait) << row.header;
   }
 }
 

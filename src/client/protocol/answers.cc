@@ -7,6 +7,7 @@
 
 #include "wire/ascii.h"
 #include "wire/media_type.h"
+#include "wire/preferences.h"
 #include "wire/service_error_parse.h"
 
 namespace lro::internal {
@@ -54,18 +55,7 @@ Status UnreadableJson(const std::string& what, const HttpResponse& response) {
 
 bool WaitPreferenceApplied(const Headers& headers) {
   const auto applied = FindHeader(headers, "Preference-Applied");
-  if (!applied) return false;
-  std::string_view rest = *applied;
-  while (!rest.empty()) {
-    const std::size_t comma = rest.find(',');
-    std::string_view item = rest.substr(0, comma);
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-    item = item.substr(0, item.find_first_of("=;"));
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-    if (wire::EqualsIgnoreCase(item, "wait")) return true;
-  }
-  return false;
+  return applied && wire::FindPreference(*applied, "wait").has_value();
 }
 
 const boost::json::value* Field(const boost::json::value& value, std::string_view key) {

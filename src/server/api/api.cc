@@ -12,6 +12,7 @@
 #include "common/time_text.h"
 #include "runtime/ids.h"
 #include "wire/http_date.h"
+#include "wire/preferences.h"
 
 namespace lro::server::internal {
 namespace {
@@ -73,39 +74,17 @@ bool IsPrintable(std::string_view text) {
 // The wait=N preference of the Prefer header (RFC 7240 §4.3) in seconds; nullopt when there
 // is none or it is malformed (a preference a server cannot use is ignored, RFC 7240 §2).
 std::optional<std::int64_t> PreferredWait(const Headers& headers) {
-  auto prefer = FindHeader(headers, "Prefer");
+  const auto prefer = FindHeader(headers, "Prefer");
   if (!prefer) return std::nullopt;
-  const auto trim = [](std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-    return text;
-  };
-  std::string_view rest = *prefer;
-  while (!rest.empty()) {
-    const std::size_t comma = rest.find(',');
-    std::string_view item = rest.substr(0, comma);
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-    item = item.substr(0, item.find(';'));  // a preference's own parameters
-    const std::size_t equals = item.find('=');
-    if (equals == std::string_view::npos) continue;
-    const std::string_view name = trim(item.substr(0, equals));
-    std::string_view value = trim(item.substr(equals + 1));
-    if (name.size() != 4 || (name[0] | 0x20) != 'w' || (name[1] | 0x20) != 'a' ||
-        (name[2] | 0x20) != 'i' || (name[3] | 0x20) != 't') {
-      continue;
-    }
-    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-      value = value.substr(1, value.size() - 2);
-    }
-    std::int64_t seconds = 0;
-    const char* end = value.data() + value.size();
-    auto [ptr, ec] = std::from_chars(value.data(), end, seconds);
-    if (value.empty() || value.size() > 12 || ec != std::errc() || ptr != end || seconds < 0) {
-      return std::nullopt;
-    }
-    return seconds;
+  const auto value = wire::FindPreference(*prefer, "wait");
+  if (!value) return std::nullopt;
+  std::int64_t seconds = 0;
+  const char* end = value->data() + value->size();
+  auto [ptr, ec] = std::from_chars(value->data(), end, seconds);
+  if (value->empty() || value->size() > 12 || ec != std::errc() || ptr != end || seconds < 0) {
+    return std::nullopt;
   }
-  return std::nullopt;
+  return seconds;
 }
 
 void AddHeader(std::string& headers, std::string_view name, std::string_view value) {
