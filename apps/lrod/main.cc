@@ -115,8 +115,8 @@ int main(int argc, char** argv) {
                  "for PostgreSQL). Stable and unique among live replicas, it lets a restarted "
                  "replica take its own unfinished work back at once");
   app.add_option("--lease", lease,
-                 "A replica holds each operation it runs under a lease it renews every lease/3; "
-                 "a peer takes over an operation whose lease expired (its replica died or "
+                 "A replica holds what it runs under one lease it renews every lease/3; "
+                 "a peer takes over the operations of a replica whose lease expired (it died or "
                  "stalled)")
       ->check(duration)
       ->capture_default_str();

@@ -42,8 +42,8 @@ class RecordingStore final : public OperationStore {
   StatusOr<std::vector<OperationRecord>> Claim(const ClaimQuery&) override {
     return std::vector<OperationRecord>();
   }
-  StatusOr<std::vector<LeaseState>> RenewLeases(std::string_view, std::int64_t) override {
-    return std::vector<LeaseState>();
+  StatusOr<LeaseRenewal> RenewLease(std::string_view, std::int64_t, std::int64_t) override {
+    return LeaseRenewal{};
   }
   StatusOr<bool> RequestCancel(std::string_view) override { return false; }
   StatusOr<std::vector<std::pair<OperationStatus, std::int64_t>>> CountByStatus() override {

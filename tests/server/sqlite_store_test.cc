@@ -1,5 +1,6 @@
 // The SQLite store: what a Commit writes is what reads return, atomically and durably.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "lro/server/store.h"
 #include "server_test_support.h"
@@ -208,6 +209,40 @@ TEST(SqliteStore, ClaimReturnsRunningAndNotStartedWithTheirRequest) {
   auto counts = store->CountByStatus();
   ASSERT_TRUE(counts.ok());
   EXPECT_EQ(counts->size(), 4U);
+}
+
+// Schema 3 held a lease per operation; schema 4 holds one per replica, which the migration
+// starts at the latest of the replica's operations' leases: work stays held until then.
+TEST(SqliteStore, MigratingFromPerOperationLeasesKeepsWorkHeldUntilItsLeaseEnds) {
+  TempDir dir;
+  {
+    auto store = Open(dir);
+    auto a = Record("a", "alice", 1);
+    a.owner = "old-replica";
+    a.lease_expires_ms = 5000;
+    auto b = Record("b", "alice", 2);
+    b.owner = "old-replica";
+    b.lease_expires_ms = 7000;
+    ASSERT_TRUE(store->Commit({Insert(a), Insert(b)}).ok());
+  }
+  {  // Back to schema 3: no replicas table.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir.File("ops.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "DROP TABLE replicas; DROP INDEX operations_cancel_requested; "
+                           "PRAGMA user_version=3;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto store = Open(dir);
+  // Both operations' own leases ended at 5000 and 7000; the replica's (migrated) holds both
+  // until 7000.
+  EXPECT_TRUE(store->Claim(ClaimQuery{"new-replica", 6000, 1000, 10, 0})->empty());
+  auto taken = store->Claim(ClaimQuery{"new-replica", 7000, 1000, 10, 0});
+  ASSERT_TRUE(taken.ok());
+  EXPECT_EQ(taken->size(), 2U);
 }
 
 TEST(SqliteStore, CommittedDataSurvivesReopening) {

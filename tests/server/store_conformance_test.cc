@@ -338,16 +338,25 @@ TEST_P(StoreConformance, ALiveLeaseIsNotClaimedAnExpiredOneIsTakenOverAndTheOldO
   ASSERT_TRUE(early.ok());
   for (const auto& claimed : *early) EXPECT_NE(claimed.id, id);
 
-  // Renewed by its owner, it stays alive longer.
-  auto renewed = store_->RenewLeases("replica-a", 3000);
+  // Its owner's lease (one for everything it runs) keeps it alive past its own. The first
+  // renewal finds no lease before it, so it lists everything the owner holds.
+  auto renewed = store_->RenewLease("replica-a", 3000, 1600);
   ASSERT_TRUE(renewed.ok());
-  ASSERT_EQ(renewed->size(), 1U);
-  EXPECT_EQ((*renewed)[0].id, id);
-  EXPECT_EQ((*renewed)[0].version, 1);  // a renewal does not move the version
-  EXPECT_FALSE((*renewed)[0].cancel_requested);
+  EXPECT_TRUE(renewed->complete);
+  ASSERT_EQ(renewed->operations.size(), 1U);
+  EXPECT_EQ(renewed->operations[0].id, id);
+  EXPECT_EQ(renewed->operations[0].version, 1);  // a renewal does not move the version
+  EXPECT_FALSE(renewed->operations[0].cancel_requested);
+  EXPECT_EQ(MustGet(*store_, id).lease_expires_ms, 2000);  // nor the operation's row
   auto still = store_->Claim(ClaimQuery{"replica-b", 2500, 1000, 10, false});
   ASSERT_TRUE(still.ok());
   EXPECT_TRUE(still->empty());
+  // A renewal on time (the previous lease ends after full_check_before_ms) lists only the
+  // operations with a cancel request: none.
+  auto on_time = store_->RenewLease("replica-a", 3000, 2600);
+  ASSERT_TRUE(on_time.ok());
+  EXPECT_FALSE(on_time->complete);
+  EXPECT_TRUE(on_time->operations.empty());
 
   // Expired: replica-b takes it over, with its request, a new version and one more attempt.
   auto taken = store_->Claim(ClaimQuery{"replica-b", 3000, 1000, 10, false});
@@ -367,19 +376,71 @@ TEST_P(StoreConformance, ALiveLeaseIsNotClaimedAnExpiredOneIsTakenOverAndTheOldO
   auto fenced = MustCommit(*store_, {Update(late, 1)});
   ASSERT_EQ(fenced.size(), 1U);
   EXPECT_EQ(fenced[0].kind, WriteOutcome::Kind::kConflict);
-  // Its renewal no longer covers it; the new owner's does.
-  EXPECT_TRUE(store_->RenewLeases("replica-a", 9000)->empty());
-  auto theirs = store_->RenewLeases("replica-b", 4500);
+  // Its late renewal lists everything it still owns: no longer that one. The new owner's
+  // lists it, at the version the claim made.
+  auto late_renewal = store_->RenewLease("replica-a", 9000, 8000);
+  ASSERT_TRUE(late_renewal.ok());
+  EXPECT_TRUE(late_renewal->complete);
+  EXPECT_TRUE(late_renewal->operations.empty());
+  auto theirs = store_->RenewLease("replica-b", 4500, 3500);
   ASSERT_TRUE(theirs.ok());
-  ASSERT_EQ(theirs->size(), 1U);
-  EXPECT_EQ((*theirs)[0].version, 2);
+  EXPECT_TRUE(theirs->complete);
+  ASSERT_EQ(theirs->operations.size(), 1U);
+  EXPECT_EQ(theirs->operations[0].version, 2);
   // The new owner's writes go through, and a finished operation is never claimed.
   OperationRecord finished = claimed;
   finished.status = OperationStatus::kFailed;
   EXPECT_EQ(MustCommit(*store_, {Update(finished, 2)})[0].kind, WriteOutcome::Kind::kApplied);
   EXPECT_EQ(MustGet(*store_, id).status, OperationStatus::kFailed);
   EXPECT_TRUE(store_->Claim(ClaimQuery{"replica-c", 100'000, 1000, 10, false})->empty());
-  EXPECT_TRUE(store_->RenewLeases("replica-b", 5000)->empty());
+  auto after_end = store_->RenewLease("replica-b", 5000, 5000);
+  ASSERT_TRUE(after_end.ok());
+  EXPECT_TRUE(after_end->complete);
+  EXPECT_TRUE(after_end->operations.empty());
+}
+
+TEST_P(StoreConformance, AReplicaRenewsOneLeaseForAllItsWorkAndIsToldOnlyOfCancelRequests) {
+  std::vector<StoreWrite> writes;
+  std::vector<std::string> ids;
+  const std::string owner = "replica-" + NewId();  // a replica of its own: no earlier lease
+  for (int i = 0; i < 50; ++i) {
+    OperationRecord r = Record(NewId(), "alice", 1000 + i);  // own leases until 2000–2049
+    r.owner = owner;
+    ids.push_back(r.id);
+    writes.push_back(Insert(r));
+  }
+  MustCommit(*store_, writes);
+  auto first = store_->RenewLease(owner, 5000, 1500);
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(first->complete);
+  EXPECT_EQ(first->operations.size(), ids.size());
+  ASSERT_TRUE(*store_->RequestCancel(ids[3]));
+  ASSERT_TRUE(*store_->RequestCancel(ids[7]));
+  auto next = store_->RenewLease(owner, 8000, 4000);
+  ASSERT_TRUE(next.ok());
+  EXPECT_FALSE(next->complete);
+  std::set<std::string> told;
+  for (const auto& state : next->operations) {
+    EXPECT_TRUE(state.cancel_requested);
+    EXPECT_EQ(state.version, 1);
+    told.insert(state.id);
+  }
+  EXPECT_EQ(told, (std::set<std::string>{ids[3], ids[7]}));
+  // Every operation stays as inserted (version, own lease): the renewal wrote one row.
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const OperationRecord r = MustGet(*store_, ids[i]);
+    EXPECT_EQ(r.version, 1);
+    EXPECT_EQ(r.lease_expires_ms, 2000 + static_cast<std::int64_t>(i));
+  }
+  // Held until the owner's lease ends (8000), then all claimable.
+  EXPECT_TRUE(store_->Claim(ClaimQuery{"replica-z", 7999, 1000, 100, false})->empty());
+  auto taken = store_->Claim(ClaimQuery{"replica-z", 8000, 1000, 100, false});
+  ASSERT_TRUE(taken.ok());
+  std::set<std::string> claimed;
+  for (const auto& r : *taken) {
+    if (r.owner == "replica-z" && r.attempts == 2) claimed.insert(r.id);
+  }
+  for (const auto& id : ids) EXPECT_TRUE(claimed.contains(id)) << id;
 }
 
 TEST_P(StoreConformance, ARestartedReplicaReclaimsItsOwnWorkAtOnce) {
@@ -466,12 +527,16 @@ TEST_P(StoreConformance, ACancelRequestIsPersistedWithoutMovingTheVersion) {
   EXPECT_EQ(r.version, 1);
   EXPECT_FALSE(MustGet(*store_, done).cancel_requested);
   // Its owner learns it with its next renewal.
-  auto renewed = store_->RenewLeases("replica-a", 50);
+  auto renewed = store_->RenewLease("replica-a", 50, 0);
   ASSERT_TRUE(renewed.ok());
-  ASSERT_EQ(renewed->size(), 1U);
-  EXPECT_TRUE((*renewed)[0].cancel_requested);
-  // And so does whoever takes it over.
-  auto taken = store_->Claim(ClaimQuery{"replica-b", 100, 1000, 10, false});
+  ASSERT_FALSE(renewed->operations.empty());
+  bool told = false;
+  for (const auto& state : renewed->operations) {
+    if (state.id == running) told = state.cancel_requested;
+  }
+  EXPECT_TRUE(told);
+  // And so does whoever takes it over (once its own lease and its owner's ended).
+  auto taken = store_->Claim(ClaimQuery{"replica-b", 2000, 1000, 10, false});
   ASSERT_TRUE(taken.ok());
   ASSERT_EQ(taken->size(), 1U);
   EXPECT_TRUE(taken->front().cancel_requested);

@@ -60,8 +60,9 @@ struct ServerOptions {
   // start for PostgreSQL. A stable name (unique among live replicas) lets a restarted replica
   // take its own unfinished work back at once instead of after its lease.
   std::string replica_id;
-  // A replica holds each operation it runs under a lease renewed every lease / 3; a peer takes
-  // over an operation whose lease expired (its replica died or stalled).
+  // A replica holds what it runs under one lease, renewed every lease / 3 (one write however
+  // many operations); a peer takes over the operations of a replica whose lease expired (it
+  // died or stalled).
   std::chrono::milliseconds lease = std::chrono::seconds(10);
   // Starts of one operation's work (the first and each takeover) before a takeover fails it.
   int max_attempts = 3;

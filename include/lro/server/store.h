@@ -5,10 +5,13 @@
 // records. So every operation carries a version (a fencing counter, 1 at insert and one more
 // at every state write) and every state write is conditional on the version its writer holds:
 // a write made from an older version is refused and reported as a conflict, never applied.
-// A running operation has an owner (the replica running it) and a lease that its owner renews;
-// a replica claims work whose lease expired. Idempotency keys are inserted if absent: the first
-// writer wins, the others learn which operation holds the key. Every method is thread-safe.
-// Times are milliseconds since the Unix epoch, from the caller's (injected) clock.
+// A running operation has an owner (the replica running it) and a lease. The lease is the
+// later of the operation's own (set when it was inserted, claimed or updated) and its owner's:
+// a replica renews one lease for everything it runs (one write per heartbeat, whatever the
+// number of operations), and a replica claims work whose lease expired. Idempotency keys are
+// inserted if absent: the first writer wins, the others learn which operation holds the key. Every
+// method is thread-safe. Times are milliseconds since the Unix epoch, from the caller's (injected)
+// clock.
 #pragma once
 
 #include <cstddef>
@@ -66,7 +69,8 @@ struct OperationRecord {
   // Lease renewals and cancel requests do not change it.
   std::int64_t version = 0;
   // The replica running it (empty = nobody: claimable once next_run_ms is due), and until when
-  // its lease holds. Meaningful while unfinished.
+  // the operation's own lease holds; it is held as long as that or its owner's lease (see
+  // RenewLease) holds. Meaningful while unfinished.
   std::string owner;
   std::optional<std::int64_t> lease_expires_ms;
   // A caller asked to cancel it (persisted: any replica may receive the request).
@@ -128,9 +132,9 @@ struct WriteOutcome {
   std::optional<KeyRecord> key_holder;  // kKeyTaken: the key as stored (the first writer's)
 };
 
-// Claim: runnable work for `owner`. Runnable = unfinished, and either its lease expired (or it
-// has no owner) while its next_run_ms is due, or `owner` holds it under a lease that expires
-// before reclaim_own_expiring_before_ms.
+// Claim: runnable work for `owner`. Runnable = unfinished, and either it has no owner or both
+// its own lease and its owner's have expired, while its next_run_ms is due; or `owner` holds it
+// under an own lease that expires before reclaim_own_expiring_before_ms.
 struct ClaimQuery {
   std::string owner;
   std::int64_t now_ms = 0;
@@ -143,11 +147,21 @@ struct ClaimQuery {
   std::int64_t reclaim_own_expiring_before_ms = 0;
 };
 
-// One operation whose lease was renewed.
+// One operation a replica owns, as RenewLease reports it.
 struct LeaseState {
   std::string id;
   std::int64_t version = 0;
   bool cancel_requested = false;
+};
+
+// What RenewLease found.
+struct LeaseRenewal {
+  // The owner's previous lease ended before the renewal's full_check_before_ms (or it had none):
+  // a peer may have claimed any of its operations meanwhile, so `operations` lists every
+  // unfinished operation it still owns (one it runs that is missing was taken over). Otherwise
+  // `operations` lists only those with a cancel request.
+  bool complete = false;
+  std::vector<LeaseState> operations;
 };
 
 // A page of List. Order: created_ms, then id, ascending.
@@ -183,7 +197,8 @@ class OperationStore {
   // key is taken) is skipped; the others are applied. An error means none was applied.
   virtual StatusOr<std::vector<WriteOutcome>> Commit(const std::vector<StoreWrite>& writes) = 0;
 
-  // Deletes up to `limit` operations whose expires_ms <= now_ms, and expired keys. Returns the
+  // Deletes up to `limit` operations whose expires_ms <= now_ms, expired keys, and replicas
+  // whose lease ended a day before now_ms and who own no unfinished operation. Returns the
   // number of operations deleted. When replicas purge at once, one does it, the others get 0.
   virtual StatusOr<std::size_t> PurgeExpired(std::int64_t now_ms, std::size_t limit) = 0;
 
@@ -191,10 +206,12 @@ class OperationStore {
   // that owner, a lease until now_ms + lease_ms, one more attempt and one more version.
   // Returned as claimed, with their request. Two replicas never claim the same operation.
   virtual StatusOr<std::vector<OperationRecord>> Claim(const ClaimQuery& query) = 0;
-  // Extends to lease_expires_ms the lease of every unfinished operation `owner` holds; returns
-  // them (an operation missing from the answer was taken over, or finished).
-  virtual StatusOr<std::vector<LeaseState>> RenewLeases(std::string_view owner,
-                                                        std::int64_t lease_expires_ms) = 0;
+  // Extends `owner`'s lease (the replica's, which covers every operation it owns) to
+  // lease_expires_ms: one write, however many operations it runs. Reports its operations with
+  // a cancel request, or all of them when its previous lease ended before
+  // full_check_before_ms (see LeaseRenewal).
+  virtual StatusOr<LeaseRenewal> RenewLease(std::string_view owner, std::int64_t lease_expires_ms,
+                                            std::int64_t full_check_before_ms) = 0;
   // Persists a cancel request for an unfinished operation. True when it is unfinished (the
   // request is recorded, now or before), false when it is finished or unknown.
   virtual StatusOr<bool> RequestCancel(std::string_view id) = 0;

@@ -1,10 +1,12 @@
-// Leases: which replica runs which operation. A replica holds every operation it runs under a
-// lease it renews (a heartbeat), claims runnable work (expired leases: a dead or stalled peer's,
-// or its own predecessor's at start) and takes it over: re-run from its stored request when the
-// handler is idempotent (up to max_attempts starts), else failed as interrupted. A write of an
-// operation this replica lost is refused by the store (fencing) and the operation is dropped
-// here. Startup recovery is the same takeover. Claims and heartbeats run on the writer thread,
-// between two transactions: no write of this replica is in flight while they change versions.
+// Leases: which replica runs which operation. A replica holds every operation it runs under
+// its own lease, one row it renews (a heartbeat: one write, whatever the number of operations),
+// and each operation under the lease it got when inserted or claimed. It claims runnable work
+// (expired leases: a dead or stalled peer's, or its own predecessor's at start) and takes it over:
+// re-run from its stored request when the handler is idempotent (up to max_attempts starts), else
+// failed as interrupted. A write of an operation this replica lost is refused by the store
+// (fencing) and the operation is dropped here. Startup recovery is the same takeover. Claims and
+// heartbeats run on the writer thread, between two transactions: no write of this replica is in
+// flight while they change versions.
 
 #include <future>
 #include <unordered_set>
@@ -146,20 +148,22 @@ void Runtime::Adopt(const OperationRecord& record, std::size_t& rerun, std::size
 }
 
 void Runtime::HeartbeatOnWriter(OperationStore& store) {
-  auto renewed = store.RenewLeases(config_.replica_id, NowMs() + config_.lease.count());
-  if (!renewed.ok()) {
+  // A heartbeat normally comes when two thirds of the previous lease are left. One that comes
+  // with less than a third left (this replica stalled, or its clock and a peer's disagree) may
+  // have let a peer claim some of its work: then the store lists everything it still owns.
+  const std::int64_t now = NowMs();
+  const std::int64_t lease = config_.lease.count();
+  auto renewal = store.RenewLease(config_.replica_id, now + lease, now + lease / 3);
+  if (!renewal.ok()) {
     logger_.Log(LogLevel::kWarning, "lease renewal failed",
-                {{"error", renewed.status().message()}});
+                {{"error", renewal.status().message()}});
     return;
   }
-  std::unordered_set<std::string_view> held;
-  held.reserve(renewed->size());
   std::vector<TimerQueue::Id> wakes;
-  for (const auto& lease : *renewed) {
-    held.insert(lease.id);
-    if (!lease.cancel_requested) continue;
+  for (const auto& state : renewal->operations) {
+    if (!state.cancel_requested) continue;
     // A cancel request received by any replica: honoured here, within one heartbeat.
-    if (auto op = cache_->Find(lease.id)) {
+    if (auto op = cache_->Find(state.id)) {
       MutexLock lock(op->mutex);
       if (!op->dead && !op->cancel_requested && !IsTerminal(op->status) && op->route != nullptr) {
         if (auto wake = RequestCancelLocked(op); wake != 0) wakes.push_back(wake);
@@ -167,7 +171,11 @@ void Runtime::HeartbeatOnWriter(OperationStore& store) {
     }
   }
   for (auto wake : wakes) timers_->RunNow(wake);
-  // What this replica runs but no longer holds was taken over.
+  if (!renewal->complete) return;
+  // What this replica runs but no longer owns was taken over.
+  std::unordered_set<std::string_view> held;
+  held.reserve(renewal->operations.size());
+  for (const auto& state : renewal->operations) held.insert(state.id);
   std::vector<std::shared_ptr<LiveOp>> lost;
   cache_->ForEach([&held, &lost](const std::shared_ptr<LiveOp>& op) {
     if (held.contains(op->id)) return;

@@ -31,7 +31,7 @@
 namespace lro::server {
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 // pg_advisory_xact_lock keys: schema migrations, retention passes. Arbitrary, fixed.
 constexpr const char* kMigrationLock = "7420553188001";
 constexpr const char* kPurgeLock = "7420553188002";
@@ -81,6 +81,25 @@ constexpr const char* kMigrate1To2 = R"sql(
 ALTER TABLE lrod_operations ADD COLUMN display_name text NOT NULL DEFAULT '';
 )sql";
 
+// Schema 2 to 3: leases were per operation, now one per replica (renewing it is one write,
+// whatever the number of operations); each owner's lease starts as the latest of its
+// operations'. Cancel requests of unfinished operations get an index of their own, and claims
+// find a replica's own expiring work by (owner, lease_expires_ms).
+constexpr const char* kMigrate2To3 = R"sql(
+CREATE TABLE lrod_replicas (
+  id               text COLLATE "C" PRIMARY KEY,
+  lease_expires_ms bigint NOT NULL
+);
+INSERT INTO lrod_replicas (id, lease_expires_ms)
+  SELECT owner, max(coalesce(lease_expires_ms, 0)) FROM lrod_operations
+  WHERE status < 2 AND owner <> '' GROUP BY owner;
+CREATE INDEX lrod_operations_cancel_requested ON lrod_operations (owner)
+  WHERE status < 2 AND cancel_requested;
+DROP INDEX lrod_operations_owned;
+CREATE INDEX lrod_operations_owned_by_lease ON lrod_operations (owner, lease_expires_ms)
+  WHERE status < 2;
+)sql";
+
 constexpr int kOpColumns = internal::kOperationColumns;
 
 #define LRO_PG_INSERT_COLUMNS                                                               \
@@ -118,16 +137,32 @@ constexpr PreparedSql kStatements[] = {
     {"find_key",
      "SELECT fingerprint, operation_id, expires_ms FROM lrod_operation_keys "
      "WHERE principal = $1 AND kind = $2::smallint AND key = $3"},
+    // Both branches read through lrod_operations_owned_by_lease: the unfinished operations of
+    // expired (or no) owners, and the claimer's own whose lease ends before $5 (a range, empty
+    // but at a restart). The cost does not grow with live work.
     {"claim",
      "UPDATE lrod_operations SET owner = $1, lease_expires_ms = $2::bigint + $3::bigint, "
      "version = version + 1, attempts = attempts + 1 WHERE id IN (SELECT id FROM "
-     "lrod_operations WHERE status < 2 AND ((((owner = '' OR lease_expires_ms IS NULL OR "
-     "lease_expires_ms <= $2::bigint) AND (next_run_ms IS NULL OR next_run_ms <= $2::bigint))) "
-     "OR (owner = $1 AND lease_expires_ms < $5::bigint)) ORDER BY created_ms LIMIT $4::bigint "
-     "FOR UPDATE SKIP LOCKED) RETURNING " LRO_OPERATION_COLUMNS ", request"},
+     "lrod_operations WHERE status < 2 AND ((owner IN (SELECT '' UNION ALL SELECT id FROM "
+     "lrod_replicas WHERE lease_expires_ms <= $2::bigint) AND (owner = '' OR "
+     "lease_expires_ms IS NULL OR lease_expires_ms <= $2::bigint) AND (next_run_ms IS NULL OR "
+     "next_run_ms <= $2::bigint)) OR (owner = $1 AND lease_expires_ms < $5::bigint)) "
+     "ORDER BY created_ms LIMIT $4::bigint FOR UPDATE SKIP LOCKED) "
+     "RETURNING " LRO_OPERATION_COLUMNS ", request"},
+    {"ensure_replica",
+     "INSERT INTO lrod_replicas (id, lease_expires_ms) VALUES ($1, 0) ON CONFLICT DO NOTHING"},
+    // The previous lease (NULL: none) and the renewal, in one statement.
     {"renew",
-     "UPDATE lrod_operations SET lease_expires_ms = $2::bigint WHERE owner = $1 AND status < 2 "
-     "RETURNING id, version, cancel_requested"},
+     "WITH previous AS (SELECT lease_expires_ms FROM lrod_replicas WHERE id = $1 FOR UPDATE), "
+     "renewed AS (INSERT INTO lrod_replicas (id, lease_expires_ms) VALUES ($1, $2::bigint) "
+     "ON CONFLICT (id) DO UPDATE SET lease_expires_ms = EXCLUDED.lease_expires_ms RETURNING 1) "
+     "SELECT (SELECT lease_expires_ms FROM previous), (SELECT count(*) FROM renewed)"},
+    {"owned",
+     "SELECT id, version, cancel_requested FROM lrod_operations "
+     "WHERE owner = $1 AND status < 2"},
+    {"owned_cancel_requested",
+     "SELECT id, version, cancel_requested FROM lrod_operations "
+     "WHERE owner = $1 AND status < 2 AND cancel_requested"},
     // Recorded, and the replicas told (NOTIFY is delivered at commit).
     {"cancel",
      "WITH c AS (UPDATE lrod_operations SET cancel_requested = true WHERE id = $1 AND "
@@ -155,6 +190,9 @@ constexpr PreparedSql kStatements[] = {
      "DELETE FROM lrod_operation_keys WHERE (principal, kind, key) IN (SELECT principal, kind, "
      "key FROM lrod_operation_keys WHERE expires_ms <= $1::bigint LIMIT $2::bigint "
      "FOR UPDATE SKIP LOCKED)"},
+    {"purge_replicas",
+     "DELETE FROM lrod_replicas r WHERE lease_expires_ms <= $1::bigint AND NOT EXISTS "
+     "(SELECT 1 FROM lrod_operations o WHERE o.owner = r.id AND o.status < 2)"},
 };
 
 // A PGresult freed at the end of the scope.
@@ -376,6 +414,17 @@ class PostgresStore final : public OperationStore {
         }
         sent.push_back(-1);
         began = true;
+        for (std::string_view owner : internal::OwnersOf(writes)) {
+          Params p;
+          p.Add(owner);
+          p.Bind();
+          if (PQsendQueryPrepared(c, "ensure_replica", p.size(), p.values(), p.lengths(),
+                                  p.formats(), 0) != 1) {
+            failure = PgError(c, "replica");
+            break;
+          }
+          sent.push_back(-1);
+        }
       }
       const std::size_t end = std::min(writes.size(), next + kPipelineChunk);
       for (; next < end && failure.ok(); ++next) {
@@ -475,6 +524,10 @@ class PostgresStore final : public OperationStore {
         static_cast<std::size_t>(std::strtoull(PQcmdTuples(ops->get()), nullptr, 10));
     auto keys = Exec(c, "purge_keys", p);
     if (!keys.ok()) return Fail(conn, keys.status());
+    Params stale;
+    stale.Add(now_ms - internal::kStaleReplicaMs);
+    auto replicas = Exec(c, "purge_replicas", stale);
+    if (!replicas.ok()) return Fail(conn, replicas.status());
     Result commit(PQexec(c, "COMMIT"));
     if (!Ok(commit.get())) return Fail(conn, "commit", commit.get());
     return purged;
@@ -483,6 +536,11 @@ class PostgresStore final : public OperationStore {
   StatusOr<std::vector<OperationRecord>> Claim(const ClaimQuery& query) override {
     Borrowed conn(*this);
     if (!conn.ok()) return conn.status();
+    Params owner;
+    owner.Add(query.owner);
+    if (auto ensured = Exec(conn.get(), "ensure_replica", owner); !ensured.ok()) {
+      return Fail(conn, ensured.status());
+    }
     Params p;
     p.Add(query.owner).Add(query.now_ms).Add(query.lease_ms);
     p.Add(static_cast<std::int64_t>(std::min<std::size_t>(query.limit, 1'000'000)));
@@ -498,22 +556,33 @@ class PostgresStore final : public OperationStore {
     return claimed;
   }
 
-  StatusOr<std::vector<LeaseState>> RenewLeases(std::string_view owner,
-                                                std::int64_t lease_expires_ms) override {
+  StatusOr<LeaseRenewal> RenewLease(std::string_view owner, std::int64_t lease_expires_ms,
+                                    std::int64_t full_check_before_ms) override {
     Borrowed conn(*this);
     if (!conn.ok()) return conn.status();
+    PGconn* c = conn.get();
+    Result begin(PQexec(c, "BEGIN"));
+    if (!Ok(begin.get())) return Fail(conn, "begin", begin.get());
     Params p;
     p.Add(owner).Add(lease_expires_ms);
-    auto result = Exec(conn.get(), "renew", p);
-    if (!result.ok()) return Fail(conn, result.status());
-    const int rows = PQntuples(result->get());
-    std::vector<LeaseState> renewed;
-    renewed.reserve(static_cast<std::size_t>(rows));
+    auto renewed = Exec(c, "renew", p);
+    if (!renewed.ok()) return Fail(conn, renewed.status());
+    LeaseRenewal renewal;
+    renewal.complete = PQgetisnull(renewed->get(), 0, 0) != 0 ||
+                       ToInt(renewed->get(), 0, 0) < full_check_before_ms;
+    Params o;
+    o.Add(owner);
+    auto owned = Exec(c, renewal.complete ? "owned" : "owned_cancel_requested", o);
+    if (!owned.ok()) return Fail(conn, owned.status());
+    const int rows = PQntuples(owned->get());
+    renewal.operations.reserve(static_cast<std::size_t>(rows));
     for (int row = 0; row < rows; ++row) {
-      renewed.push_back(LeaseState{Text(result->get(), row, 0), ToInt(result->get(), row, 1),
-                                   Bool(result->get(), row, 2)});
+      renewal.operations.push_back(LeaseState{
+          Text(owned->get(), row, 0), ToInt(owned->get(), row, 1), Bool(owned->get(), row, 2)});
     }
-    return renewed;
+    Result commit(PQexec(c, "COMMIT"));
+    if (!Ok(commit.get())) return Fail(conn, "commit", commit.get());
+    return renewal;
   }
 
   StatusOr<bool> RequestCancel(std::string_view id) override {
@@ -779,6 +848,9 @@ class PostgresStore final : public OperationStore {
     }
     if (version < 2) {
       if (auto r = exec(kMigrate1To2, "migrate schema 1 to 2"); !r.ok()) return r.status();
+    }
+    if (version < 3) {
+      if (auto r = exec(kMigrate2To3, "migrate schema 2 to 3"); !r.ok()) return r.status();
     }
     if (version < kSchemaVersion) {
       if (auto r = exec("DELETE FROM lrod_schema_version", "schema_version"); !r.ok()) {

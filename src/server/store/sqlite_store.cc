@@ -20,7 +20,7 @@
 namespace lro::server {
 namespace {
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 // Rows are clustered by insertion order (seq), not by the random public id: a batch of
 // creates appends to the same few pages instead of dirtying one random page each, which is
@@ -52,7 +52,14 @@ CREATE INDEX IF NOT EXISTS operations_by_principal ON operations (principal, cre
 CREATE INDEX IF NOT EXISTS operations_by_expiry ON operations (expires_ms)
   WHERE expires_ms IS NOT NULL;
 CREATE INDEX IF NOT EXISTS operations_unfinished ON operations (status) WHERE status < 2;
-CREATE INDEX IF NOT EXISTS operations_owned ON operations (owner) WHERE status < 2;
+CREATE INDEX IF NOT EXISTS operations_owned_by_lease ON operations (owner, lease_expires_ms)
+  WHERE status < 2;
+CREATE INDEX IF NOT EXISTS operations_cancel_requested ON operations (owner)
+  WHERE status < 2 AND cancel_requested = 1;
+CREATE TABLE IF NOT EXISTS replicas (
+  id               TEXT PRIMARY KEY,
+  lease_expires_ms INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS operation_keys (
   principal    TEXT NOT NULL,
   kind         INTEGER NOT NULL,
@@ -78,6 +85,16 @@ ALTER TABLE operations ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
 // Schema 2 to 3: operations get a display name (existing ones none).
 constexpr const char* kMigrate2To3 = R"sql(
 ALTER TABLE operations ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+)sql";
+
+// Schema 3 to 4 (after kSchema made the replicas table): leases were per operation, now one
+// per replica; each owner's lease starts as the latest of its operations'. Claims find a
+// replica's own expiring work by (owner, lease_expires_ms) now.
+constexpr const char* kMigrate3To4 = R"sql(
+DROP INDEX IF EXISTS operations_owned;
+INSERT OR IGNORE INTO replicas (id, lease_expires_ms)
+  SELECT owner, max(coalesce(lease_expires_ms, 0)) FROM operations
+  WHERE status < 2 AND owner <> '' GROUP BY owner;
 )sql";
 
 constexpr int kOpColumns = internal::kOperationColumns;
@@ -279,13 +296,18 @@ class SqliteStore final : public OperationStore {
     drop_expired_key_.reset();
     find_key_.reset();
     claim_.reset();
+    ensure_replica_.reset();
+    replica_lease_.reset();
     renew_.reset();
+    owned_.reset();
+    owned_cancel_requested_.reset();
     cancel_.reset();
     begin_.reset();
     commit_.reset();
     rollback_.reset();
     purge_ops_.reset();
     purge_keys_.reset();
+    purge_replicas_.reset();
     for (sqlite3* db : reader_dbs_) sqlite3_close_v2(db);
     if (writer_ != nullptr) sqlite3_close_v2(writer_);
   }
@@ -337,16 +359,30 @@ class SqliteStore final : public OperationStore {
              {&find_key_,
               "SELECT fingerprint, operation_id, expires_ms FROM operation_keys "
               "WHERE principal = ?1 AND kind = ?2 AND key = ?3"},
+             // Both branches read through operations_owned_by_lease: the unfinished operations
+             // of expired (or no) owners, and the claimer's own whose lease ends before ?5 (a
+             // range, empty but at a restart). The cost does not grow with live work.
              {&claim_,
               "UPDATE operations SET owner = ?1, lease_expires_ms = ?2 + ?3, "
               "version = version + 1, attempts = attempts + 1 WHERE seq IN (SELECT seq FROM "
-              "operations WHERE status < 2 AND ((((owner = '' OR lease_expires_ms IS NULL OR "
-              "lease_expires_ms <= ?2) AND (next_run_ms IS NULL OR next_run_ms <= ?2))) OR "
-              "(owner = ?1 AND lease_expires_ms < ?5)) ORDER BY seq LIMIT ?4) "
+              "operations WHERE status < 2 AND owner IN (SELECT '' UNION ALL SELECT id FROM "
+              "replicas WHERE lease_expires_ms <= ?2) AND (owner = '' OR lease_expires_ms IS "
+              "NULL OR lease_expires_ms <= ?2) AND (next_run_ms IS NULL OR next_run_ms <= ?2) "
+              "UNION SELECT seq FROM operations WHERE status < 2 AND owner = ?1 AND "
+              "lease_expires_ms < ?5 ORDER BY seq LIMIT ?4) "
               "RETURNING " LRO_OPERATION_COLUMNS ", request"},
+             {&ensure_replica_,
+              "INSERT OR IGNORE INTO replicas (id, lease_expires_ms) VALUES (?1, 0)"},
+             {&replica_lease_, "SELECT lease_expires_ms FROM replicas WHERE id = ?1"},
              {&renew_,
-              "UPDATE operations SET lease_expires_ms = ?2 WHERE owner = ?1 AND status < 2 "
-              "RETURNING id, version, cancel_requested"},
+              "INSERT INTO replicas (id, lease_expires_ms) VALUES (?1, ?2) ON CONFLICT (id) "
+              "DO UPDATE SET lease_expires_ms = excluded.lease_expires_ms"},
+             {&owned_,
+              "SELECT id, version, cancel_requested FROM operations "
+              "WHERE owner = ?1 AND status < 2"},
+             {&owned_cancel_requested_,
+              "SELECT id, version, cancel_requested FROM operations "
+              "WHERE owner = ?1 AND status < 2 AND cancel_requested = 1"},
              {&cancel_, "UPDATE operations SET cancel_requested = 1 WHERE id = ?1 AND status < 2"},
              {&begin_, "BEGIN IMMEDIATE"},
              {&commit_, "COMMIT"},
@@ -357,6 +393,9 @@ class SqliteStore final : public OperationStore {
              {&purge_keys_,
               "DELETE FROM operation_keys WHERE (principal, kind, key) IN (SELECT principal, "
               "kind, key FROM operation_keys WHERE expires_ms <= ?1 LIMIT ?2)"},
+             {&purge_replicas_,
+              "DELETE FROM replicas WHERE lease_expires_ms <= ?1 AND NOT EXISTS (SELECT 1 "
+              "FROM operations WHERE owner = replicas.id AND status < 2)"},
          }) {
       if (auto status = make(*statement, sql); !status.ok()) return status;
     }
@@ -383,6 +422,12 @@ class SqliteStore final : public OperationStore {
     if (writes.empty()) return outcomes;
     MutexLock lock(writer_mutex_);
     if (auto status = Step(*begin_, "begin"); !status.ok()) return status;
+    for (std::string_view owner : internal::OwnersOf(writes)) {
+      if (auto status = EnsureReplica(owner); !status.ok()) {
+        (void)Step(*rollback_, "rollback");
+        return status;
+      }
+    }
     for (std::size_t i = 0; i < writes.size(); ++i) {
       const StoreWrite& write = writes[i];
       Status status = write.kind == StoreWrite::Kind::kInsert ? Insert(write, outcomes[i])
@@ -403,6 +448,10 @@ class SqliteStore final : public OperationStore {
     MutexLock lock(writer_mutex_);
     std::vector<OperationRecord> claimed;
     if (auto status = Step(*begin_, "begin"); !status.ok()) return status;
+    if (auto status = EnsureReplica(query.owner); !status.ok()) {
+      (void)Step(*rollback_, "rollback");
+      return status;
+    }
     {
       Statement& s = *claim_;
       ResetGuard guard(s);
@@ -430,33 +479,42 @@ class SqliteStore final : public OperationStore {
     return claimed;
   }
 
-  StatusOr<std::vector<LeaseState>> RenewLeases(std::string_view owner,
-                                                std::int64_t lease_expires_ms) override {
+  StatusOr<LeaseRenewal> RenewLease(std::string_view owner, std::int64_t lease_expires_ms,
+                                    std::int64_t full_check_before_ms) override {
     MutexLock lock(writer_mutex_);
-    std::vector<LeaseState> renewed;
+    LeaseRenewal renewal;
     if (auto status = Step(*begin_, "begin"); !status.ok()) return status;
+    {
+      Statement& s = *replica_lease_;
+      ResetGuard guard(s);
+      s.Bind(1, owner);
+      const int rc = sqlite3_step(s.get());
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Abort("read lease");
+      renewal.complete = rc == SQLITE_DONE || s.Int(0) < full_check_before_ms;
+    }
     {
       Statement& s = *renew_;
       ResetGuard guard(s);
       s.Bind(1, owner);
       s.Bind(2, lease_expires_ms);
+      if (sqlite3_step(s.get()) != SQLITE_DONE) return Abort("renew lease");
+    }
+    {
+      Statement& s = renewal.complete ? *owned_ : *owned_cancel_requested_;
+      ResetGuard guard(s);
+      s.Bind(1, owner);
       for (;;) {
         const int rc = sqlite3_step(s.get());
         if (rc == SQLITE_DONE) break;
-        if (rc != SQLITE_ROW) {
-          Status status = SqliteError(writer_, "renew leases");
-          s.Reset();
-          (void)Step(*rollback_, "rollback");
-          return status;
-        }
-        renewed.push_back(LeaseState{s.Text(0), s.Int(1), s.Int(2) != 0});
+        if (rc != SQLITE_ROW) return Abort("owned operations");
+        renewal.operations.push_back(LeaseState{s.Text(0), s.Int(1), s.Int(2) != 0});
       }
     }
     if (auto status = Step(*commit_, "commit"); !status.ok()) {
       if (!sqlite3_get_autocommit(writer_)) (void)Step(*rollback_, "rollback");
       return status;
     }
-    return renewed;
+    return renewal;
   }
 
   StatusOr<bool> RequestCancel(std::string_view id) override {
@@ -483,6 +541,11 @@ class SqliteStore final : public OperationStore {
     purge_keys_->Bind(1, now_ms);
     purge_keys_->Bind(2, bounded);
     if (auto status = Step(*purge_keys_, "purge keys"); !status.ok()) {
+      (void)Step(*rollback_, "rollback");
+      return status;
+    }
+    purge_replicas_->Bind(1, now_ms - internal::kStaleReplicaMs);
+    if (auto status = Step(*purge_replicas_, "purge replicas"); !status.ok()) {
       (void)Step(*rollback_, "rollback");
       return status;
     }
@@ -617,6 +680,7 @@ class SqliteStore final : public OperationStore {
     if (current == 1) script += kMigrate1To2;
     if (current >= 1 && current <= 2) script += kMigrate2To3;
     script += kSchema;
+    if (current >= 1 && current <= 3) script += kMigrate3To4;
     script += "PRAGMA user_version=" + std::to_string(kSchemaVersion) + "; COMMIT;";
     return Exec(writer_, script.c_str());
   }
@@ -626,6 +690,19 @@ class SqliteStore final : public OperationStore {
     const int rc = sqlite3_step(statement.get());
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqliteError(writer_, what);
     return Status();
+  }
+
+  // Ends the open transaction after an error of the writer connection, which it returns.
+  Status Abort(std::string_view what) LRO_REQUIRES(writer_mutex_) {
+    Status status = SqliteError(writer_, what);
+    (void)Step(*rollback_, "rollback");
+    return status;
+  }
+
+  // A row for `owner` in replicas (lease 0 when new: its operations' own leases hold them).
+  Status EnsureReplica(std::string_view owner) LRO_REQUIRES(writer_mutex_) {
+    ensure_replica_->Bind(1, owner);
+    return Step(*ensure_replica_, "replica");
   }
 
   Status Insert(const StoreWrite& write, WriteOutcome& outcome) LRO_REQUIRES(writer_mutex_) {
@@ -770,7 +847,8 @@ class SqliteStore final : public OperationStore {
   sqlite3* writer_ = nullptr;
   Mutex writer_mutex_;  // the writer connection is used by one call at a time
   std::unique_ptr<Statement> insert_op_, update_op_, insert_key_, drop_expired_key_, find_key_,
-      claim_, renew_, cancel_, begin_, commit_, rollback_, purge_ops_, purge_keys_;
+      claim_, ensure_replica_, replica_lease_, renew_, owned_, owned_cancel_requested_, cancel_,
+      begin_, commit_, rollback_, purge_ops_, purge_keys_, purge_replicas_;
 
   std::vector<sqlite3*> reader_dbs_;
   std::vector<std::unique_ptr<ReadConnection>> readers_;
