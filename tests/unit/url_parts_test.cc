@@ -55,6 +55,8 @@ INSTANTIATE_TEST_SUITE_P(
                  "/b;p=1,2!$'()*+@:/c"},
         PlainRow{"MaxPort", "http://a:65535/", true, "a", "65535", "/"},
         PlainRow{"PortWithLeadingZero", "http://a:080/", true, "a", "080", "/"},
+        PlainRow{"Ipv4", "http://255.255.255.255/x", true, "255.255.255.255", "", "/x"},
+        PlainRow{"Ipv4WithPort", "http://1.2.3.4:5/x", true, "1.2.3.4", "5", "/x"},
         // Not this shape: left to the full parser.
         PlainRow{"OtherScheme", "ftp://a/b", false, "", "", ""},
         PlainRow{"NoSlashes", "https:a/b", false, "", "", ""},
@@ -70,7 +72,14 @@ INSTANTIATE_TEST_SUITE_P(
         PlainRow{"BadEscapeDigits", "https://a/b%zz", false, "", "", ""},
         PlainRow{"TwoFragments", "https://a/b#c#d", false, "", "", ""},
         PlainRow{"Backslash", "https://a\\b", false, "", "", ""},
-        PlainRow{"Relative", "/ops/1", false, "", "", ""}));
+        PlainRow{"Relative", "/ops/1", false, "", "", ""},
+        // Boost.URL reads an IPv4 prefix as the host and the rest as the path: a host led by a
+        // digit that is not exactly an IPv4 address is the full parser's.
+        PlainRow{"Ipv4PrefixThenDots", "http://127.0.0.0..1:18090/o7", false, "", "", ""},
+        PlainRow{"Ipv4PrefixThenLetter", "http://1.2.3.4a/x", false, "", "", ""},
+        PlainRow{"FiveNumbers", "http://1.2.3.4.5/x", false, "", "", ""},
+        PlainRow{"Ipv4LeadingZero", "http://1.2.3.04/x", false, "", "", ""},
+        PlainRow{"DigitLedName", "http://1a.example/x", false, "", "", ""}));
 
 }  // namespace
 }  // namespace lro::internal

@@ -47,6 +47,25 @@ bool IsPathQueryChar(char c) {
   }
 }
 
+// RFC 3986 IPv4address: four dec-octets (0-255, no leading zero) joined by dots.
+bool IsIpv4Address(std::string_view host) {
+  int octets = 0;
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t start = pos;
+    int value = 0;
+    while (pos < host.size() && host[pos] >= '0' && host[pos] <= '9' && pos - start < 3) {
+      value = value * 10 + (host[pos] - '0');
+      ++pos;
+    }
+    const std::size_t digits = pos - start;
+    if (digits == 0 || value > 255 || (digits > 1 && host[start] == '0')) return false;
+    if (++octets == 4) return pos == host.size();
+    if (pos >= host.size() || host[pos] != '.') return false;
+    ++pos;
+  }
+}
+
 }  // namespace
 
 std::optional<UrlParts> SplitPlainUrl(std::string_view url) {
@@ -65,6 +84,13 @@ std::optional<UrlParts> SplitPlainUrl(std::string_view url) {
   while (pos < url.size() && IsHostChar(url[pos])) ++pos;
   parts.host = url.substr(authority_start, pos - authority_start);
   if (parts.host.empty()) return std::nullopt;
+  // Boost.URL 1.81 reads a host that starts with an IPv4 address as that address, the rest as
+  // the path ("http://1.2.3.4.5/x": host 1.2.3.4, path ".5/x"). A host that starts with a
+  // digit is read here only when it is an IPv4 address and nothing more; the full parser has
+  // the rest, so both read every URL alike.
+  if (parts.host.front() >= '0' && parts.host.front() <= '9' && !IsIpv4Address(parts.host)) {
+    return std::nullopt;
+  }
   if (pos < url.size() && url[pos] == ':') {
     const std::size_t port_start = ++pos;
     std::uint32_t number = 0;
