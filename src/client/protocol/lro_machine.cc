@@ -467,6 +467,11 @@ void LroMachine::OnPollResponse(const HttpResponse& response, Instant now) {
                        std::to_string(response.status) + ")"));
     return;
   }
+  if (scanned.outcome == MonitorScan::kRead) {
+    // A terminal status: what the scan read stands; the body is for the result or the error.
+    OnMonitorReading(response, std::move(scanned.reading), &*body, now);
+    return;
+  }
   OnMonitorBody(response, *body, now);
 }
 
