@@ -7,6 +7,8 @@
 // min-heap behind a single Asio timer: they hold no curl handle and no socket. Requests beyond
 // max_requests_in_flight wait in a queue, so the sockets in use stay bounded however many
 // operations run.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
@@ -104,9 +106,12 @@ class EngineImpl {
     std::size_t slot = 0;  // its index in in_flight_, while in flight
   };
   struct Socket {
-    explicit Socket(asio::io_context& io, curl_socket_t fd) : descriptor(io, fd) {}
+    Socket(asio::io_context& io, curl_socket_t fd, std::uint64_t inode)
+        : descriptor(io, fd), identity(inode) {}
     asio::posix::stream_descriptor descriptor;
-    int want = 0;
+    // The socket's inode: tells it from a later socket curl opens under the same number.
+    std::uint64_t identity;
+    int want = 0;  // what libcurl watches it for; 0 while it sits idle in libcurl's pool
     bool reading = false;
     bool writing = false;
     bool closed = false;
@@ -121,6 +126,8 @@ class EngineImpl {
   static int OnSocket(CURL* easy, curl_socket_t fd, int what, void* self, void* socket_data);
   static int OnCurlTimer(CURLM* multi, long timeout_ms, void* self);
   void Watch(const std::shared_ptr<Socket>& socket, curl_socket_t fd);
+  // Ends the socket's registration with the loop; the file descriptor stays libcurl's.
+  static void Forget(Socket& socket);
   void Action(curl_socket_t fd, int events);
   void CollectDone();
   void StartQueued();
@@ -187,6 +194,7 @@ EngineImpl::~EngineImpl() {
   for (auto& transfer : in_flight_) curl_multi_remove_handle(multi_, transfer->easy);
   in_flight_.clear();
   for (CURL* easy : idle_handles_) curl_easy_cleanup(easy);
+  for (auto& [fd, socket] : sockets_) Forget(*socket);
   sockets_.clear();
   curl_multi_cleanup(multi_);
 }
@@ -339,21 +347,46 @@ void EngineImpl::Complete(std::unique_ptr<Transfer> transfer, StatusOr<HttpRespo
   if (callback) callback(std::move(answer));
 }
 
+namespace {
+
+// The inode of the socket `fd` names; 0 when unknown.
+std::uint64_t SocketIdentity(curl_socket_t fd) {
+  struct stat status {};
+  if (fstat(fd, &status) != 0) return 0;
+  return static_cast<std::uint64_t>(status.st_ino);
+}
+
+}  // namespace
+
+void EngineImpl::Forget(Socket& socket) {
+  socket.closed = true;
+  boost::system::error_code ignored;
+  socket.descriptor.cancel(ignored);
+  socket.descriptor.release();  // curl owns the file descriptor and closes it
+}
+
 int EngineImpl::OnSocket(CURL* /*easy*/, curl_socket_t fd, int what, void* self,
                          void* /*socket_data*/) {
   auto* engine = static_cast<EngineImpl*>(self);
   if (what == CURL_POLL_REMOVE) {
-    if (auto it = engine->sockets_.find(fd); it != engine->sockets_.end()) {
-      it->second->closed = true;
-      boost::system::error_code ignored;
-      it->second->descriptor.cancel(ignored);
-      it->second->descriptor.release();  // curl owns the file descriptor and closes it
-      engine->sockets_.erase(it);
-    }
+    // Most often a connection going idle in libcurl's pool, which the next request takes up
+    // again: the socket stays registered with the loop, only its interest goes. (Registering
+    // it anew each time cost three epoll_ctl and an ioctl per request cycle, and a socket
+    // object.)
+    if (auto it = engine->sockets_.find(fd); it != engine->sockets_.end()) it->second->want = 0;
     return 0;
   }
   auto& socket = engine->sockets_[fd];
-  if (!socket) socket = std::make_shared<Socket>(engine->io_, fd);
+  if (socket && socket->want == 0) {
+    // Watched again after a pause: the same socket, or one libcurl opened under the number of
+    // one it closed meanwhile, whose registration is stale.
+    const std::uint64_t identity = SocketIdentity(fd);
+    if (identity == 0 || identity != socket->identity) {
+      Forget(*socket);
+      socket.reset();
+    }
+  }
+  if (!socket) socket = std::make_shared<Socket>(engine->io_, fd, SocketIdentity(fd));
   socket->want = what;
   engine->Watch(socket, fd);
   return 0;
@@ -366,6 +399,8 @@ void EngineImpl::Watch(const std::shared_ptr<Socket>& socket, curl_socket_t fd) 
                                   [this, socket, fd](const boost::system::error_code& ec) {
                                     socket->reading = false;
                                     if (ec || socket->closed) return;
+                                    // (Idle in libcurl's pool: libcurl checks it on reuse.)
+                                    if (socket->want == 0) return;
                                     Action(fd, CURL_CSELECT_IN);
                                     if (!socket->closed) Watch(socket, fd);
                                   });
@@ -376,6 +411,7 @@ void EngineImpl::Watch(const std::shared_ptr<Socket>& socket, curl_socket_t fd) 
                                   [this, socket, fd](const boost::system::error_code& ec) {
                                     socket->writing = false;
                                     if (ec || socket->closed) return;
+                                    if (socket->want == 0) return;
                                     Action(fd, CURL_CSELECT_OUT);
                                     if (!socket->closed) Watch(socket, fd);
                                   });
