@@ -126,6 +126,10 @@ std::optional<Timestamp> ParseTimestamp(std::string_view text) {
   // No zone at all: the live Fabric service sends UTC without the 'Z'.
   const auto since_epoch =
       sys_days{date}.time_since_epoch() + hours{hour} + minutes{minute} + seconds{second} - offset;
+  // A time_point counts nanoseconds in 64 bits: years before 1678 or after 2261 do not fit
+  // (converting them overflowed, undefined behaviour).
+  constexpr auto kLimit = duration_cast<seconds>(Timestamp::duration::max()) - seconds{1};
+  if (since_epoch > kLimit || since_epoch < -kLimit) return std::nullopt;
   return Timestamp{duration_cast<Timestamp::duration>(since_epoch + fraction)};
 }
 

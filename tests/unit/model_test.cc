@@ -125,6 +125,16 @@ TEST(ParseTimestampTest, LiveFabricFormWithoutZoneAndSevenDigitsIsUtc) {
             ParseTimestamp("2023-11-13T22:24:40.477Z"));
 }
 
+TEST(ParseTimestampTest, YearsATimePointCannotHoldAreRejected) {
+  // Nanoseconds in 64 bits reach from 1677-09-21 to 2262-04-11: beyond, converting overflowed.
+  EXPECT_FALSE(ParseTimestamp("3941-01-01T00:00:05Z").has_value());
+  EXPECT_FALSE(ParseTimestamp("9999-12-31T23:59:59Z").has_value());
+  EXPECT_FALSE(ParseTimestamp("0001-01-01T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseTimestamp("2262-04-12T00:00:00+00:00").has_value());
+  ASSERT_TRUE(ParseTimestamp("2262-04-10T00:00:00Z").has_value());
+  EXPECT_EQ(*ParseTimestamp("1678-01-01T00:00:00Z"), At(1678, 1, 1, 0, 0, 0));
+}
+
 TEST(ParseTimestampTest, SevenFractionalDigitsKeepSubMillisecondPrecisionApproximately) {
   auto t = ParseTimestamp("2023-11-13T22:24:40.1234567");
   ASSERT_TRUE(t.has_value());

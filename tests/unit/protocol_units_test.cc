@@ -184,7 +184,7 @@ void PrintTo(const MonitorRow& row, std::ostream* os) { *os << row.name; }
 class MonitorBodyTest : public ::testing::TestWithParam<MonitorRow> {};
 TEST_P(MonitorBodyTest, Reads) {
   const MonitorRow& row = GetParam();
-  const auto body = Json(row.body);  // what the reading's id views: kept alive
+  const auto body = Json(row.body);
   auto got = ReadMonitorBody(body);
   if (row.failure != StatusCode::kOk) {
     ASSERT_FALSE(got.ok());
@@ -250,6 +250,84 @@ TEST(MonitorBodyTimes, TimestampsEitherSpelling) {
   ASSERT_TRUE(got->created && got->last_updated);
   EXPECT_EQ(*got->last_updated - *got->created, 5s);
 }
+
+// ---- monitor body, read from its text ----------------------------------------------------
+
+struct ScanRow {
+  std::string name;
+  std::string body;
+  MonitorScan outcome = MonitorScan::kRead;
+};
+void PrintTo(const ScanRow& row, std::ostream* os) { *os << row.name; }
+
+// Every MonitorBodyTest body, and the shapes only a text reader meets: the scan reads what
+// the DOM reads, or says it cannot (kNeedsDom) or that the text is not JSON at all.
+class MonitorScanTest : public ::testing::TestWithParam<ScanRow> {};
+TEST_P(MonitorScanTest, ReadsAsTheDomDoes) {
+  const ScanRow& row = GetParam();
+  const auto scanned = ScanMonitorBody(row.body);
+  ASSERT_EQ(scanned.outcome, row.outcome);
+  EXPECT_EQ(scanned.outcome == MonitorScan::kNotJson, !ParseBody(row.body).has_value());
+  if (scanned.outcome != MonitorScan::kRead) return;
+  const auto dom = ReadMonitorBody(Json(row.body));
+  ASSERT_TRUE(dom.ok()) << dom.status().ToString();
+  EXPECT_EQ(scanned.reading.status, dom->status);
+  EXPECT_EQ(scanned.reading.id, dom->id);
+  EXPECT_EQ(scanned.reading.percent_complete, dom->percent_complete);
+  EXPECT_EQ(scanned.reading.created, dom->created);
+  EXPECT_EQ(scanned.reading.last_updated, dom->last_updated);
+  EXPECT_EQ(scanned.reading.has_error, dom->has_error);
+}
+INSTANTIATE_TEST_SUITE_P(
+    Table, MonitorScanTest,
+    ::testing::Values(
+        ScanRow{"Running", R"({"status":"Running"})"},
+        ScanRow{"FabricWithIdAndPercent",
+                R"({"status":"InProgress","id":"op-1","percentComplete":40})"},
+        ScanRow{"PercentClampedHigh", R"({"status":"Running","percentComplete":250})"},
+        ScanRow{"PercentClampedLow", R"({"status":"Running","percentComplete":-5})"},
+        ScanRow{"PercentDouble", R"({"status":"Running","percentComplete":12.9})"},
+        ScanRow{"PercentHugeUnsigned",
+                R"({"status":"Running","percentComplete":18446744073709551615})"},
+        ScanRow{"PercentNullForgets", R"({"status":"Running","percentComplete":null})"},
+        ScanRow{"PercentTextIsIgnored", R"({"status":"Running","percentComplete":"40"})"},
+        ScanRow{"PercentObjectIsIgnored", R"({"status":"Running","percentComplete":{"v":1}})"},
+        ScanRow{"UnknownStatus", R"({"status":"Thinking"})"},
+        ScanRow{"TerminalAnyCase", R"({"status":"succeeded","result":{"ok":true}})"},
+        ScanRow{"IdNotAString", R"({"status":"Running","id":7})"},
+        ScanRow{"Timestamps",
+                R"({"status":"Running","createdTimeUtc":"2024-01-01T00:00:00Z",)"
+                R"("createdDateTime":"2024-01-01T00:00:01Z","lastUpdatedDateTime":"bad"})"},
+        ScanRow{"EscapesInKeysAndValues",
+                R"({"st\u0061tus":"Runn\u0069ng","\u0069d":"a\"b\\c","x":"\u00e9"})"},
+        ScanRow{"NestedFieldsAreNotTopLevel",
+                R"({"properties":{"status":"Failed","error":{"code":"x"}},)"
+                R"("list":[{"status":"Failed"},1,true,null],"status":"Running"})"},
+        ScanRow{"KeysAreCaseSensitive", R"({"Status":"Failed","status":"Running","ID":"x"})"},
+        ScanRow{"Whitespace", " \n{ \"status\" : \"Running\" }\t"},
+        // Only the DOM reads these: the protocol then parses the body.
+        ScanRow{"ErrorMember", R"({"status":"Running","error":{"code":"Warn"}})",
+                MonitorScan::kNeedsDom},
+        ScanRow{"DuplicateStatus", R"({"status":"Running","status":"Failed"})",
+                MonitorScan::kNeedsDom},
+        ScanRow{"DuplicateEscapedKey", R"({"status":"Running","st\u0061tus":"Failed"})",
+                MonitorScan::kNeedsDom},
+        ScanRow{"NotAnObject", R"(["Running"])", MonitorScan::kNeedsDom},
+        ScanRow{"ScalarDocument", R"("Running")", MonitorScan::kNeedsDom},
+        ScanRow{"NoStatus", R"({"id":"x"})", MonitorScan::kNeedsDom},
+        ScanRow{"StatusNotAString", R"({"status":3})", MonitorScan::kNeedsDom},
+        ScanRow{"StatusAnObject", R"({"status":{"value":"Running"}})", MonitorScan::kNeedsDom},
+        // Not JSON, as ParseBody says.
+        ScanRow{"Empty", "", MonitorScan::kNotJson},
+        ScanRow{"Html", "<html>busy</html>", MonitorScan::kNotJson},
+        ScanRow{"TrailingData", R"({"status":"Running"} x)", MonitorScan::kNotJson},
+        ScanRow{"TwoDocuments", R"({"status":"Running"}{})", MonitorScan::kNotJson},
+        ScanRow{"TrailingComma", R"({"status":"Running",})", MonitorScan::kNotJson},
+        ScanRow{"Truncated", R"({"status":"Runn)", MonitorScan::kNotJson},
+        ScanRow{"Comment", R"({"status":"Running"/*x*/})", MonitorScan::kNotJson},
+        ScanRow{"InvalidUtf8", "{\"status\":\"Run\xff\"}", MonitorScan::kNotJson},
+        ScanRow{"TooDeep", std::string(40, '[') + std::string(40, ']'), MonitorScan::kNotJson}),
+    RowName<ScanRow>);
 
 // ---- final state -------------------------------------------------------------------------
 

@@ -7,6 +7,10 @@
 // min-heap behind a single Asio timer: they hold no curl handle and no socket. Requests beyond
 // max_requests_in_flight wait in a queue, so the sockets in use stay bounded however many
 // operations run.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -19,6 +23,7 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "client/engine/engine_operation.h"
 #include "client/protocol/url.h"
@@ -51,7 +56,10 @@ class EngineImpl {
   // An id for the next Send: taken first, so a caller knows it even if the answer comes at once.
   std::uint64_t ReserveId() { return next_transfer_id_++; }
   // Queues request `id`. `answer` runs on the engine thread, once (maybe before Send returns).
-  void Send(std::uint64_t id, HttpRequest request, Answer answer);
+  // `owner`, when given, is kept alive until `answer` has run: an answer that names its
+  // operation by a plain pointer then fits std::function's inline storage (no allocation).
+  void Send(std::uint64_t id, HttpRequest request, Answer answer,
+            std::shared_ptr<EngineOperation> owner = nullptr);
   // Ends a queued or in-flight request: its answer gets kCancelled.
   void Abort(std::uint64_t id);
   void Schedule(std::shared_ptr<EngineOperation> operation, SteadyTime at,
@@ -75,10 +83,7 @@ class EngineImpl {
 
   // A consistent snapshot, taken on the loop thread (from another thread: waits for it).
   Engine::Stats stats();
-  void set_record_lateness(bool on) {
-    MutexLock lock(stats_mutex_);
-    record_lateness_ = on;
-  }
+  void set_record_lateness(bool on) { record_lateness_.store(on, std::memory_order_relaxed); }
   std::vector<std::int64_t> lateness() const {
     MutexLock lock(stats_mutex_);
     return lateness_;
@@ -88,19 +93,25 @@ class EngineImpl {
   // One request, from Send() to its answer; the curl request lives inside (one allocation).
   struct Transfer {
     Transfer(std::uint64_t transfer_id, const CurlTransportOptions& options, HttpRequest http,
-             Answer on_answer)
+             Answer on_answer, std::shared_ptr<EngineOperation> answer_owner)
         : id(transfer_id),
           request(options, std::move(http), CancellationToken()),
-          answer(std::move(on_answer)) {}
+          answer(std::move(on_answer)),
+          owner(std::move(answer_owner)) {}
     std::uint64_t id;
     CurlRequest request;
     Answer answer;
+    std::shared_ptr<EngineOperation> owner;  // kept alive until the answer has run
     CURL* easy = nullptr;
+    std::size_t slot = 0;  // its index in in_flight_, while in flight
   };
   struct Socket {
-    explicit Socket(asio::io_context& io, curl_socket_t fd) : descriptor(io, fd) {}
+    Socket(asio::io_context& io, curl_socket_t fd, std::uint64_t inode)
+        : descriptor(io, fd), identity(inode) {}
     asio::posix::stream_descriptor descriptor;
-    int want = 0;
+    // The socket's inode: tells it from a later socket curl opens under the same number.
+    std::uint64_t identity;
+    int want = 0;  // what libcurl watches it for; 0 while it sits idle in libcurl's pool
     bool reading = false;
     bool writing = false;
     bool closed = false;
@@ -115,10 +126,14 @@ class EngineImpl {
   static int OnSocket(CURL* easy, curl_socket_t fd, int what, void* self, void* socket_data);
   static int OnCurlTimer(CURLM* multi, long timeout_ms, void* self);
   void Watch(const std::shared_ptr<Socket>& socket, curl_socket_t fd);
+  // Ends the socket's registration with the loop; the file descriptor stays libcurl's.
+  static void Forget(Socket& socket);
   void Action(curl_socket_t fd, int events);
   void CollectDone();
   void StartQueued();
   void Complete(std::unique_ptr<Transfer> transfer, StatusOr<HttpResponse> answer);
+  // Removes in_flight_[slot] and hands it over.
+  std::unique_ptr<Transfer> TakeInFlight(std::size_t slot);
   void ArmOperationTimer(SteadyTime at);
   void RunDue();
 
@@ -127,13 +142,18 @@ class EngineImpl {
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   asio::steady_timer curl_timer_;
   SteadyTime curl_timer_at_ = SteadyTime::max();  // when the pending curl timer fires
+  // A "call me now" of libcurl's is posted and not yet run: later ones ride on it.
+  bool curl_now_posted_ = false;
   asio::steady_timer operation_timer_;
   SteadyTime operation_timer_at_ = SteadyTime::max();
   CURLM* multi_ = nullptr;
   std::unordered_map<curl_socket_t, std::shared_ptr<Socket>> sockets_;
   std::deque<std::unique_ptr<Transfer>> queued_;
   std::deque<std::shared_ptr<EngineOperation>> admitting_;
-  std::unordered_map<std::uint64_t, std::unique_ptr<Transfer>> in_flight_;
+  // The transfers libcurl runs, each knowing its index (Transfer::slot): no node to allocate
+  // per request, and a finished transfer leaves by a swap with the last.
+  std::vector<std::unique_ptr<Transfer>> in_flight_;
+  std::vector<std::pair<Transfer*, CURLcode>> done_;  // CollectDone's scratch, kept for its room
   std::vector<CURL*> idle_handles_;
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
   std::unordered_set<EngineOperation*> running_;
@@ -141,9 +161,9 @@ class EngineImpl {
   int held_polls_ = 0;
   bool shut_down_ = false;
 
+  std::uint64_t requests_ = 0;  // engine thread only (stats() reads it there)
+  std::atomic<bool> record_lateness_{false};
   mutable Mutex stats_mutex_;
-  std::uint64_t requests_ LRO_GUARDED_BY(stats_mutex_) = 0;
-  bool record_lateness_ LRO_GUARDED_BY(stats_mutex_) = false;
   std::vector<std::int64_t> lateness_ LRO_GUARDED_BY(stats_mutex_);
 
   std::thread thread_;
@@ -171,9 +191,10 @@ EngineImpl::EngineImpl(const EngineOptions& options)
 
 EngineImpl::~EngineImpl() {
   Shutdown();
-  for (auto& [id, transfer] : in_flight_) curl_multi_remove_handle(multi_, transfer->easy);
+  for (auto& transfer : in_flight_) curl_multi_remove_handle(multi_, transfer->easy);
   in_flight_.clear();
   for (CURL* easy : idle_handles_) curl_easy_cleanup(easy);
+  for (auto& [fd, socket] : sockets_) Forget(*socket);
   sockets_.clear();
   curl_multi_cleanup(multi_);
 }
@@ -189,7 +210,7 @@ void EngineImpl::Shutdown() {
     // Then the transfers: each one's answer holds its operation, which holds the engine.
     auto in_flight = std::move(in_flight_);
     in_flight_.clear();
-    for (auto& [id, transfer] : in_flight) {
+    for (auto& transfer : in_flight) {
       curl_multi_remove_handle(multi_, transfer->easy);
       idle_handles_.push_back(transfer->easy);
       Complete(std::move(transfer), Status(StatusCode::kCancelled, "the engine was shut down"));
@@ -212,9 +233,10 @@ void EngineImpl::Shutdown() {
   thread_.join();
 }
 
-void EngineImpl::Send(std::uint64_t id, HttpRequest request, Answer answer) {
-  auto transfer =
-      std::make_unique<Transfer>(id, options_.transport, std::move(request), std::move(answer));
+void EngineImpl::Send(std::uint64_t id, HttpRequest request, Answer answer,
+                      std::shared_ptr<EngineOperation> owner) {
+  auto transfer = std::make_unique<Transfer>(id, options_.transport, std::move(request),
+                                             std::move(answer), std::move(owner));
   if (shut_down_) {
     Complete(std::move(transfer), Status(StatusCode::kCancelled, "the engine was shut down"));
     return;
@@ -279,16 +301,28 @@ void EngineImpl::StartQueued() {
       curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
     }
     transfer->easy = easy;
-    const std::uint64_t id = transfer->id;
-    in_flight_.emplace(id, std::move(transfer));
+    transfer->slot = in_flight_.size();
+    in_flight_.push_back(std::move(transfer));
     curl_multi_add_handle(multi_, easy);
   }
 }
 
+std::unique_ptr<EngineImpl::Transfer> EngineImpl::TakeInFlight(std::size_t slot) {
+  std::unique_ptr<Transfer> transfer = std::move(in_flight_[slot]);
+  if (slot + 1 != in_flight_.size()) {
+    in_flight_[slot] = std::move(in_flight_.back());
+    in_flight_[slot]->slot = slot;
+  }
+  in_flight_.pop_back();
+  return transfer;
+}
+
 void EngineImpl::Abort(std::uint64_t id) {
-  if (auto it = in_flight_.find(id); it != in_flight_.end()) {
-    std::unique_ptr<Transfer> transfer = std::move(it->second);
-    in_flight_.erase(it);
+  const auto it = std::find_if(in_flight_.begin(), in_flight_.end(),
+                               [id](const auto& transfer) { return transfer->id == id; });
+  if (it != in_flight_.end()) {
+    std::unique_ptr<Transfer> transfer =
+        TakeInFlight(static_cast<std::size_t>(it - in_flight_.begin()));
     curl_multi_remove_handle(multi_, transfer->easy);
     idle_handles_.push_back(transfer->easy);
     const Status cancelled = transfer->request.Cancelled();
@@ -306,30 +340,53 @@ void EngineImpl::Abort(std::uint64_t id) {
 }
 
 void EngineImpl::Complete(std::unique_ptr<Transfer> transfer, StatusOr<HttpResponse> answer) {
-  {
-    MutexLock lock(stats_mutex_);
-    ++requests_;
-  }
+  ++requests_;
   Answer callback = std::move(transfer->answer);
+  const std::shared_ptr<EngineOperation> owner = std::move(transfer->owner);
   transfer.reset();
   if (callback) callback(std::move(answer));
+}
+
+namespace {
+
+// The inode of the socket `fd` names; 0 when unknown.
+std::uint64_t SocketIdentity(curl_socket_t fd) {
+  struct stat status {};
+  if (fstat(fd, &status) != 0) return 0;
+  return static_cast<std::uint64_t>(status.st_ino);
+}
+
+}  // namespace
+
+void EngineImpl::Forget(Socket& socket) {
+  socket.closed = true;
+  boost::system::error_code ignored;
+  socket.descriptor.cancel(ignored);
+  socket.descriptor.release();  // curl owns the file descriptor and closes it
 }
 
 int EngineImpl::OnSocket(CURL* /*easy*/, curl_socket_t fd, int what, void* self,
                          void* /*socket_data*/) {
   auto* engine = static_cast<EngineImpl*>(self);
   if (what == CURL_POLL_REMOVE) {
-    if (auto it = engine->sockets_.find(fd); it != engine->sockets_.end()) {
-      it->second->closed = true;
-      boost::system::error_code ignored;
-      it->second->descriptor.cancel(ignored);
-      it->second->descriptor.release();  // curl owns the file descriptor and closes it
-      engine->sockets_.erase(it);
-    }
+    // Most often a connection going idle in libcurl's pool, which the next request takes up
+    // again: the socket stays registered with the loop, only its interest goes. (Registering
+    // it anew each time cost three epoll_ctl and an ioctl per request cycle, and a socket
+    // object.)
+    if (auto it = engine->sockets_.find(fd); it != engine->sockets_.end()) it->second->want = 0;
     return 0;
   }
   auto& socket = engine->sockets_[fd];
-  if (!socket) socket = std::make_shared<Socket>(engine->io_, fd);
+  if (socket && socket->want == 0) {
+    // Watched again after a pause: the same socket, or one libcurl opened under the number of
+    // one it closed meanwhile, whose registration is stale.
+    const std::uint64_t identity = SocketIdentity(fd);
+    if (identity == 0 || identity != socket->identity) {
+      Forget(*socket);
+      socket.reset();
+    }
+  }
+  if (!socket) socket = std::make_shared<Socket>(engine->io_, fd, SocketIdentity(fd));
   socket->want = what;
   engine->Watch(socket, fd);
   return 0;
@@ -342,6 +399,8 @@ void EngineImpl::Watch(const std::shared_ptr<Socket>& socket, curl_socket_t fd) 
                                   [this, socket, fd](const boost::system::error_code& ec) {
                                     socket->reading = false;
                                     if (ec || socket->closed) return;
+                                    // (Idle in libcurl's pool: libcurl checks it on reuse.)
+                                    if (socket->want == 0) return;
                                     Action(fd, CURL_CSELECT_IN);
                                     if (!socket->closed) Watch(socket, fd);
                                   });
@@ -352,6 +411,7 @@ void EngineImpl::Watch(const std::shared_ptr<Socket>& socket, curl_socket_t fd) 
                                   [this, socket, fd](const boost::system::error_code& ec) {
                                     socket->writing = false;
                                     if (ec || socket->closed) return;
+                                    if (socket->want == 0) return;
                                     Action(fd, CURL_CSELECT_OUT);
                                     if (!socket->closed) Watch(socket, fd);
                                   });
@@ -365,8 +425,16 @@ int EngineImpl::OnCurlTimer(CURLM* /*multi*/, long timeout_ms, void* self) {
   if (timeout_ms < 0) return 0;
   if (timeout_ms == 0) {
     // "Now": a post costs no timer syscall, and libcurl asks for this after most transfers.
-    // (Called from within libcurl, so the action must not run inside this callback.)
-    asio::post(engine->io_, [engine] { engine->Action(CURL_SOCKET_TIMEOUT, 0); });
+    // (Called from within libcurl, so the action must not run inside this callback.) One
+    // pending post serves every request added before it runs: libcurl's timeout action runs
+    // all the transfers whose time has come, so one per added request would repeat its fixed
+    // cost for nothing.
+    if (engine->curl_now_posted_) return 0;
+    engine->curl_now_posted_ = true;
+    asio::post(engine->io_, [engine] {
+      engine->curl_now_posted_ = false;
+      engine->Action(CURL_SOCKET_TIMEOUT, 0);
+    });
     return 0;
   }
   const SteadyTime at = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -388,7 +456,8 @@ void EngineImpl::Action(curl_socket_t fd, int events) {
 }
 
 void EngineImpl::CollectDone() {
-  std::vector<std::pair<Transfer*, CURLcode>> done;
+  std::vector<std::pair<Transfer*, CURLcode>> done = std::move(done_);
+  done.clear();
   int left = 0;
   while (CURLMsg* message = curl_multi_info_read(multi_, &left)) {
     if (message->msg != CURLMSG_DONE) continue;
@@ -397,15 +466,15 @@ void EngineImpl::CollectDone() {
     done.emplace_back(reinterpret_cast<Transfer*>(pointer), message->data.result);
   }
   for (auto [raw, code] : done) {
-    auto it = in_flight_.find(raw->id);
-    if (it == in_flight_.end()) continue;
-    std::unique_ptr<Transfer> transfer = std::move(it->second);
-    in_flight_.erase(it);
+    // (Every transfer curl reports is in flight: one aborted meanwhile left curl with it.)
+    if (raw->slot >= in_flight_.size() || in_flight_[raw->slot].get() != raw) continue;
+    std::unique_ptr<Transfer> transfer = TakeInFlight(raw->slot);
     curl_multi_remove_handle(multi_, transfer->easy);
     StatusOr<HttpResponse> answer = transfer->request.Finish(transfer->easy, code);
     idle_handles_.push_back(transfer->easy);
     Complete(std::move(transfer), std::move(answer));
   }
+  done_ = std::move(done);
   StartQueued();
   // Polls that fell due while the loop was busy with sockets go now: the timer's own handler
   // would run only after every other ready handler of this turn.
@@ -430,11 +499,7 @@ void EngineImpl::ArmOperationTimer(SteadyTime at) {
 
 void EngineImpl::RunDue() {
   const SteadyTime now = std::chrono::steady_clock::now();
-  bool record = false;
-  {
-    MutexLock lock(stats_mutex_);
-    record = record_lateness_;
-  }
+  const bool record = record_lateness_.load(std::memory_order_relaxed);
   while (!due_.empty() && due_.top().at <= now) {
     Due due = due_.top();
     due_.pop();
@@ -454,10 +519,7 @@ Engine::Stats EngineImpl::stats() {
   // path would pay for.
   auto snapshot = [this] {
     Engine::Stats stats;
-    {
-      MutexLock lock(stats_mutex_);
-      stats.requests = requests_;
-    }
+    stats.requests = requests_;
     stats.operations_running = running_.size();
     stats.requests_in_flight = static_cast<int>(in_flight_.size());
     stats.requests_queued = static_cast<int>(queued_.size() + admitting_.size());
@@ -699,8 +761,17 @@ void EngineOperation::SendPending() {
   });
   const std::uint64_t id = engine_->ReserveId();
   transfer_ = id;
-  // Captures no more than fits in std::function's inline storage: no allocation per request.
-  // (Each transfer answers exactly once, and transfer_ names the one in flight.)
+  // The answer names the operation by a plain pointer, which fits std::function's inline
+  // storage (a shared_ptr, not trivially copyable, would be allocated): the engine's transfer
+  // holds the operation alive instead. (Each transfer answers exactly once, and transfer_
+  // names the one in flight.)
+  if (!context_->async_transport && !context_->custom_transport) {
+    engine_->Send(
+        id, std::move(outgoing.request),
+        [self = this](StatusOr<HttpResponse> answer) { self->OnAnswer(std::move(answer)); },
+        shared_from_this());
+    return;
+  }
   Dispatch(id, std::move(outgoing.request),
            [self = shared_from_this()](StatusOr<HttpResponse> answer) {
              self->OnAnswer(std::move(answer));

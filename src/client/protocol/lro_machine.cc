@@ -339,10 +339,13 @@ void LroMachine::ScheduleNextPoll(const Headers& headers, Instant now) {
 }
 
 void LroMachine::OnPollResponse(const HttpResponse& response, Instant now) {
-  const std::string request_url = monitor_url_;
-  RecordLinks(response, request_url);
+  // What was polled: monitor_url_ until the monitor moves (then the URL it moved from is
+  // kept), without a copy per poll.
+  std::string moved_from;
+  const std::string* polled = &monitor_url_;
+  RecordLinks(response, *polled);
   if (!Is2xx(response.status)) {
-    Fail(HttpFailure("poll of " + RedactUrl(request_url), response));
+    Fail(HttpFailure("poll of " + RedactUrl(*polled), response));
     return;
   }
   // A status monitor may move: follow the latest Operation-Location / Azure-AsyncOperation.
@@ -351,7 +354,11 @@ void LroMachine::OnPollResponse(const HttpResponse& response, Instant now) {
                                                                     : nullptr;
   if (moving_header != nullptr) {
     if (auto link = FindHeader(response.headers, moving_header)) {
-      if (auto resolved = ResolveUrl(request_url, *link); resolved.ok()) monitor_url_ = *resolved;
+      if (auto resolved = ResolveUrl(*polled, *link); resolved.ok() && *resolved != monitor_url_) {
+        moved_from = std::move(monitor_url_);
+        polled = &moved_from;
+        monitor_url_ = std::move(*resolved);
+      }
     }
   }
 
@@ -387,7 +394,7 @@ void LroMachine::OnPollResponse(const HttpResponse& response, Instant now) {
           return;
         }
       } else if (!response.body.empty() && DeclaresJson(response)) {
-        Fail(UnreadableJson("the poll of " + RedactUrl(request_url), response));
+        Fail(UnreadableJson("the poll of " + RedactUrl(*polled), response));
         return;
       }
       state_.status = KnownStatus(StatusKind::kSucceeded);
@@ -427,7 +434,7 @@ void LroMachine::OnPollResponse(const HttpResponse& response, Instant now) {
     case Mode::kGoogle: {
       const auto body = ParseBody(response.body);
       if (!body) {
-        Fail(UnreadableJson("the poll of " + RedactUrl(request_url), response));
+        Fail(UnreadableJson("the poll of " + RedactUrl(*polled), response));
         return;
       }
       OnGoogleBody(response, *body, now);
@@ -442,10 +449,27 @@ void LroMachine::OnPollResponse(const HttpResponse& response, Instant now) {
     ScheduleNextPoll(response.headers, now);
     return;
   }
-  const auto body = ParseBody(response.body);
-  if (!body) {
+  // A running monitor (most polls) is read from the text; a terminal one, or one only the DOM
+  // reads, is parsed: where the result is, or why it failed, needs the whole body.
+  ScannedMonitor scanned = ScanMonitorBody(response.body);
+  if (scanned.outcome == MonitorScan::kNotJson) {
     Fail(ProtocolError("the status monitor answered invalid JSON (HTTP " +
                        std::to_string(response.status) + ")"));
+    return;
+  }
+  if (scanned.outcome == MonitorScan::kRead && !scanned.reading.status.terminal()) {
+    OnMonitorReading(response, std::move(scanned.reading), nullptr, now);
+    return;
+  }
+  const auto body = ParseBody(response.body);
+  if (!body) {  // (the scan found it JSON: the same parser, the same verdict)
+    Fail(ProtocolError("the status monitor answered invalid JSON (HTTP " +
+                       std::to_string(response.status) + ")"));
+    return;
+  }
+  if (scanned.outcome == MonitorScan::kRead) {
+    // A terminal status: what the scan read stands; the body is for the result or the error.
+    OnMonitorReading(response, std::move(scanned.reading), &*body, now);
     return;
   }
   OnMonitorBody(response, *body, now);
@@ -458,21 +482,28 @@ void LroMachine::OnMonitorBody(const HttpResponse& response, const boost::json::
     Fail(reading.status());
     return;
   }
-  if (operation_id_.empty() && !reading->id.empty()) operation_id_ = reading->id;
+  OnMonitorReading(response, std::move(*reading), &body, now);
+}
+
+void LroMachine::OnMonitorReading(const HttpResponse& response, MonitorReading reading,
+                                  const boost::json::value* body, Instant now) {
+  if (operation_id_.empty() && !reading.id.empty()) operation_id_ = std::move(reading.id);
   const LroStatus previous = state_.status;
-  state_.status = std::move(reading->status);
+  state_.status = std::move(reading.status);
   if (!state_.status.known && state_.status.raw != previous.raw) {
     config_->logger.LogLazily(
         LogLevel::kInfo, [&] { return "unknown status '" + state_.status.raw + "': polling on"; });
   }
-  if (reading->percent_complete) state_.percent_complete = *reading->percent_complete;
-  if (reading->created) state_.created = reading->created;
-  if (reading->last_updated) state_.last_updated = reading->last_updated;
-  if (reading->has_error) state_.error = std::move(reading->error);
-  if (state_.status.kind == StatusKind::kSucceeded) {
-    OnTerminalSuccess(response, body);
+  if (reading.percent_complete) state_.percent_complete = *reading.percent_complete;
+  if (reading.created) state_.created = reading.created;
+  if (reading.last_updated) state_.last_updated = reading.last_updated;
+  if (reading.has_error) state_.error = std::move(reading.error);
+  if (state_.status.terminal() && body == nullptr) {
+    Fail(ProtocolError("internal: a terminal status monitor read without its body"));
+  } else if (state_.status.kind == StatusKind::kSucceeded) {
+    OnTerminalSuccess(response, *body);
   } else if (state_.status.terminal()) {
-    OnTerminalFailure(body);
+    OnTerminalFailure(*body);
   } else {
     // A running Fabric monitor names itself in Location; follow it if it moves.
     if (mode_ == Mode::kFabric) {

@@ -18,6 +18,7 @@
 #include "client/policies/delay.h"
 #include "client/protocol/detection.h"
 #include "client/protocol/machine_config.h"
+#include "client/protocol/monitor_body.h"
 #include "client/protocol/request_decorator.h"
 #include "lro/http.h"
 #include "lro/operation_state.h"
@@ -109,6 +110,10 @@ class LroMachine {
   void OnInitialResponse(const HttpResponse& response, Instant now);
   void OnPollResponse(const HttpResponse& response, Instant now);
   void OnMonitorBody(const HttpResponse& response, const boost::json::value& body, Instant now);
+  // What a monitor said, read from its body or its text. `body` is the parsed body, which a
+  // terminal status needs (the result, the error); nullptr for a running one read from text.
+  void OnMonitorReading(const HttpResponse& response, MonitorReading reading,
+                        const boost::json::value* body, Instant now);
   void OnFinalResponse(const HttpResponse& response, Instant now);
   void OnTerminalSuccess(const HttpResponse& response, const boost::json::value& body);
   void OnTerminalFailure(const boost::json::value& body);

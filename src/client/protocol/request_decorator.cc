@@ -1,6 +1,8 @@
 #include "client/protocol/request_decorator.h"
 
 #include <algorithm>
+#include <chrono>
+#include <string>
 #include <utility>
 
 #include "client/protocol/url.h"
@@ -23,6 +25,19 @@ bool IsNotCarried(std::string_view name) {
        "transfer-encoding", "host", "connection", "expect", "te", "upgrade",
        "repeatability-request-id", "repeatability-first-sent", "operation-id", "idempotency-key",
        "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"});
+}
+
+// ImfFixdate(wall_now), remembered for the second it names: operations started together
+// (thousands a second) share it, and formatting a date costs more than the rest of a start.
+std::string FirstSentDate(std::chrono::system_clock::time_point wall_now) {
+  struct Formatted {
+    std::chrono::sys_seconds second{std::chrono::sys_seconds::min()};
+    std::string text;
+  };
+  thread_local Formatted last;
+  const auto second = std::chrono::floor<std::chrono::seconds>(wall_now);
+  if (second != last.second) last = Formatted{second, wire::ImfFixdate(wall_now)};
+  return last.text;
 }
 
 std::string_view Trim(std::string_view text) {
@@ -132,7 +147,7 @@ void AddRepeatabilityHeaders(HttpRequest& initial, const IdSource& new_id,
   if (!FindHeader(initial.headers, "Repeatability-Request-ID")) {
     initial.headers.push_back({"Repeatability-Request-ID", new_id()});
   }
-  initial.headers.push_back({"Repeatability-First-Sent", wire::ImfFixdate(wall_now)});
+  initial.headers.push_back({"Repeatability-First-Sent", FirstSentDate(wall_now)});
 }
 
 }  // namespace lro::internal
