@@ -84,7 +84,8 @@ ALTER TABLE lrod_operations ADD COLUMN display_name text NOT NULL DEFAULT '';
 // Schema 2 to 3: leases were per operation, now one per replica (renewing it is one write,
 // whatever the number of operations); each owner's lease starts as the latest of its
 // operations'. Cancel requests of unfinished operations get an index of their own, and claims
-// find a replica's own expiring work by (owner, lease_expires_ms).
+// find a replica's own expiring work by (owner, lease_expires_ms); nothing reads the unfinished
+// operations in creation order any more (one index fewer to write per create).
 constexpr const char* kMigrate2To3 = R"sql(
 CREATE TABLE lrod_replicas (
   id               text COLLATE "C" PRIMARY KEY,
@@ -96,6 +97,7 @@ INSERT INTO lrod_replicas (id, lease_expires_ms)
 CREATE INDEX lrod_operations_cancel_requested ON lrod_operations (owner)
   WHERE status < 2 AND cancel_requested;
 DROP INDEX lrod_operations_owned;
+DROP INDEX lrod_operations_unfinished;
 CREATE INDEX lrod_operations_owned_by_lease ON lrod_operations (owner, lease_expires_ms)
   WHERE status < 2;
 )sql";
