@@ -125,7 +125,12 @@ class EngineImpl {
 
   static int OnSocket(CURL* easy, curl_socket_t fd, int what, void* self, void* socket_data);
   static int OnCurlTimer(CURLM* multi, long timeout_ms, void* self);
+  // Waits for each direction libcurl wants the socket for (one pending wait per direction).
   void Watch(const std::shared_ptr<Socket>& socket, curl_socket_t fd);
+  // One direction of Watch: `poll` is CURL_POLL_IN or _OUT, `pending` the flag of its wait,
+  // `select` what to tell libcurl when the socket is ready (then it watches again).
+  void WaitFor(const std::shared_ptr<Socket>& socket, curl_socket_t fd, int poll,
+               bool Socket::*pending, asio::posix::stream_descriptor::wait_type wait, int select);
   // Ends the socket's registration with the loop; the file descriptor stays libcurl's.
   static void Forget(Socket& socket);
   void Action(curl_socket_t fd, int events);
@@ -393,29 +398,25 @@ int EngineImpl::OnSocket(CURL* /*easy*/, curl_socket_t fd, int what, void* self,
 }
 
 void EngineImpl::Watch(const std::shared_ptr<Socket>& socket, curl_socket_t fd) {
-  if ((socket->want & CURL_POLL_IN) != 0 && !socket->reading) {
-    socket->reading = true;
-    socket->descriptor.async_wait(asio::posix::stream_descriptor::wait_read,
-                                  [this, socket, fd](const boost::system::error_code& ec) {
-                                    socket->reading = false;
-                                    if (ec || socket->closed) return;
-                                    // (Idle in libcurl's pool: libcurl checks it on reuse.)
-                                    if (socket->want == 0) return;
-                                    Action(fd, CURL_CSELECT_IN);
-                                    if (!socket->closed) Watch(socket, fd);
-                                  });
-  }
-  if ((socket->want & CURL_POLL_OUT) != 0 && !socket->writing) {
-    socket->writing = true;
-    socket->descriptor.async_wait(asio::posix::stream_descriptor::wait_write,
-                                  [this, socket, fd](const boost::system::error_code& ec) {
-                                    socket->writing = false;
-                                    if (ec || socket->closed) return;
-                                    if (socket->want == 0) return;
-                                    Action(fd, CURL_CSELECT_OUT);
-                                    if (!socket->closed) Watch(socket, fd);
-                                  });
-  }
+  WaitFor(socket, fd, CURL_POLL_IN, &Socket::reading, asio::posix::stream_descriptor::wait_read,
+          CURL_CSELECT_IN);
+  WaitFor(socket, fd, CURL_POLL_OUT, &Socket::writing, asio::posix::stream_descriptor::wait_write,
+          CURL_CSELECT_OUT);
+}
+
+void EngineImpl::WaitFor(const std::shared_ptr<Socket>& socket, curl_socket_t fd, int poll,
+                         bool Socket::*pending, asio::posix::stream_descriptor::wait_type wait,
+                         int select) {
+  if ((socket->want & poll) == 0 || (*socket).*pending) return;
+  (*socket).*pending = true;
+  socket->descriptor.async_wait(
+      wait, [this, socket, fd, pending, select](const boost::system::error_code& ec) {
+        (*socket).*pending = false;
+        if (ec || socket->closed) return;
+        if (socket->want == 0) return;  // idle in libcurl's pool: libcurl checks it on reuse
+        Action(fd, select);
+        if (!socket->closed) Watch(socket, fd);
+      });
 }
 
 int EngineImpl::OnCurlTimer(CURLM* /*multi*/, long timeout_ms, void* self) {

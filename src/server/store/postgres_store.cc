@@ -153,12 +153,13 @@ constexpr PreparedSql kStatements[] = {
      "RETURNING " LRO_OPERATION_COLUMNS ", request"},
     {"ensure_replica",
      "INSERT INTO lrod_replicas (id, lease_expires_ms) VALUES ($1, 0) ON CONFLICT DO NOTHING"},
-    // The previous lease (NULL: none) and the renewal, in one statement.
+    // The renewal, answering the previous lease (NULL: none) in one statement. (A data-modifying
+    // WITH runs whether or not the query reads it; both see the row as it was before.)
     {"renew",
      "WITH previous AS (SELECT lease_expires_ms FROM lrod_replicas WHERE id = $1 FOR UPDATE), "
      "renewed AS (INSERT INTO lrod_replicas (id, lease_expires_ms) VALUES ($1, $2::bigint) "
-     "ON CONFLICT (id) DO UPDATE SET lease_expires_ms = EXCLUDED.lease_expires_ms RETURNING 1) "
-     "SELECT (SELECT lease_expires_ms FROM previous), (SELECT count(*) FROM renewed)"},
+     "ON CONFLICT (id) DO UPDATE SET lease_expires_ms = EXCLUDED.lease_expires_ms) "
+     "SELECT (SELECT lease_expires_ms FROM previous)"},
     {"owned",
      "SELECT id, version, cancel_requested FROM lrod_operations "
      "WHERE owner = $1 AND status < 2"},

@@ -464,12 +464,7 @@ class SqliteStore final : public OperationStore {
       for (;;) {
         const int rc = sqlite3_step(s.get());
         if (rc == SQLITE_DONE) break;
-        if (rc != SQLITE_ROW) {
-          Status status = SqliteError(writer_, "claim");
-          s.Reset();
-          (void)Step(*rollback_, "rollback");
-          return status;
-        }
+        if (rc != SQLITE_ROW) return Abort("claim");
         claimed.push_back(ReadOperation(s, false, true));
       }
     }
