@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -61,21 +62,34 @@ bool LrodProcess::WaitListening() {
   return false;
 }
 
-void LrodProcess::Pause() const { ::kill(pid_, SIGSTOP); }
-void LrodProcess::Resume() const { ::kill(pid_, SIGCONT); }
+void LrodProcess::Pause() const { Send(SIGSTOP); }
+void LrodProcess::Resume() const { Send(SIGCONT); }
 
 int LrodProcess::Signal(int signal) {
   Send(signal);
   return Wait();
 }
 
-void LrodProcess::Send(int signal) const { ::kill(pid_, signal); }
+void LrodProcess::Send(int signal) const {
+  if (pid_ > 0) ::kill(pid_, signal);
+}
 
 int LrodProcess::Wait() {
   int status = 0;
-  ::waitpid(pid_, &status, 0);
+  if (pid_ <= 0) return status;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
   pid_ = -1;
   return status;
+}
+
+std::string LrodProcess::Describe() {
+  if (pid_ <= 0) return "reaped earlier";
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) != pid_) return "running";
+  pid_ = -1;
+  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+  return "exited with " + std::to_string(WEXITSTATUS(status));
 }
 
 std::string LrodProcess::Url(std::string_view path) const {

@@ -27,6 +27,7 @@ class LrodProcess {
 
   // Waits for the "listening" log line; false when lrod exited or did not listen within 30 s.
   [[nodiscard]] bool WaitListening();
+  // Signals go only to a process not yet reaped (never kill(-1, …)).
   void Pause() const;   // SIGSTOP
   void Resume() const;  // SIGCONT
   // Sends `signal` and reaps the process; returns its wait status.
@@ -41,6 +42,9 @@ class LrodProcess {
   [[nodiscard]] std::uint16_t port() const { return port_; }
   [[nodiscard]] pid_t pid() const { return pid_; }
   [[nodiscard]] std::string Log() const;
+  // For failure messages: "running", or how it ended ("exited with 1", "killed by signal 9"),
+  // reaping it if it has ended.
+  [[nodiscard]] std::string Describe();
 
  private:
   pid_t pid_ = -1;

@@ -170,7 +170,9 @@ TEST_F(Replicas, AStalledReplicasLateWritesAreRefusedAndTheSurvivorsStateStands)
   while (!noticed() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(milliseconds(20));
   }
-  EXPECT_TRUE(noticed()) << At(0).Log();
+  EXPECT_TRUE(noticed()) << "A " << At(0).Describe() << ":\n"
+                         << At(0).Log() << "B:\n"
+                         << At(1).Log();
   // Both replicas show the survivor's final state.
   for (std::size_t i = 0; i < 2; ++i) {
     auto state = Send(At(i), "GET", "/v1/operations/" + id);
