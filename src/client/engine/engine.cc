@@ -91,6 +91,9 @@ class EngineImpl {
 
  private:
   // One request, from Send() to its answer; the curl request lives inside (one allocation).
+  // Once answered it waits in idle_transfers_ with its curl handle for the next request, so
+  // that the handle keeps every option that points into it (one allocation and a handful of
+  // curl_easy_setopt fewer a request).
   struct Transfer {
     Transfer(std::uint64_t transfer_id, const CurlTransportOptions& options, HttpRequest http,
              Answer on_answer, std::shared_ptr<EngineOperation> answer_owner)
@@ -98,12 +101,20 @@ class EngineImpl {
           request(options, std::move(http), CancellationToken()),
           answer(std::move(on_answer)),
           owner(std::move(answer_owner)) {}
+    Transfer(const Transfer&) = delete;
+    Transfer& operator=(const Transfer&) = delete;
+    Transfer(Transfer&&) = delete;
+    Transfer& operator=(Transfer&&) = delete;
+    ~Transfer() {
+      if (easy != nullptr) curl_easy_cleanup(easy);  // never in the multi handle by now
+    }
     std::uint64_t id;
     CurlRequest request;
     Answer answer;
     std::shared_ptr<EngineOperation> owner;  // kept alive until the answer has run
-    CURL* easy = nullptr;
-    std::size_t slot = 0;  // its index in in_flight_, while in flight
+    CURL* easy = nullptr;                    // its own handle, from its first start on
+    bool configured_before = false;          // `easy` last carried this transfer's previous request
+    std::size_t slot = 0;                    // its index in in_flight_, while in flight
   };
   struct Socket {
     Socket(asio::io_context& io, curl_socket_t fd, std::uint64_t inode)
@@ -159,7 +170,7 @@ class EngineImpl {
   // per request, and a finished transfer leaves by a swap with the last.
   std::vector<std::unique_ptr<Transfer>> in_flight_;
   std::vector<std::pair<Transfer*, CURLcode>> done_;  // CollectDone's scratch, kept for its room
-  std::vector<CURL*> idle_handles_;
+  std::vector<std::unique_ptr<Transfer>> idle_transfers_;  // answered, kept for reuse
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
   std::unordered_set<EngineOperation*> running_;
   std::uint64_t next_transfer_id_ = 1;
@@ -198,7 +209,7 @@ EngineImpl::~EngineImpl() {
   Shutdown();
   for (auto& transfer : in_flight_) curl_multi_remove_handle(multi_, transfer->easy);
   in_flight_.clear();
-  for (CURL* easy : idle_handles_) curl_easy_cleanup(easy);
+  idle_transfers_.clear();
   for (auto& [fd, socket] : sockets_) Forget(*socket);
   sockets_.clear();
   curl_multi_cleanup(multi_);
@@ -217,7 +228,6 @@ void EngineImpl::Shutdown() {
     in_flight_.clear();
     for (auto& transfer : in_flight) {
       curl_multi_remove_handle(multi_, transfer->easy);
-      idle_handles_.push_back(transfer->easy);
       Complete(std::move(transfer), Status(StatusCode::kCancelled, "the engine was shut down"));
     }
     for (auto& transfer : queued_) {
@@ -240,8 +250,18 @@ void EngineImpl::Shutdown() {
 
 void EngineImpl::Send(std::uint64_t id, HttpRequest request, Answer answer,
                       std::shared_ptr<EngineOperation> owner) {
-  auto transfer = std::make_unique<Transfer>(id, options_.transport, std::move(request),
-                                             std::move(answer), std::move(owner));
+  std::unique_ptr<Transfer> transfer;
+  if (!idle_transfers_.empty()) {
+    transfer = std::move(idle_transfers_.back());
+    idle_transfers_.pop_back();
+    transfer->id = id;
+    transfer->request.Reuse(std::move(request));
+    transfer->answer = std::move(answer);
+    transfer->owner = std::move(owner);
+  } else {
+    transfer = std::make_unique<Transfer>(id, options_.transport, std::move(request),
+                                          std::move(answer), std::move(owner));
+  }
   if (shut_down_) {
     Complete(std::move(transfer), Status(StatusCode::kCancelled, "the engine was shut down"));
     return;
@@ -280,32 +300,27 @@ void EngineImpl::StartQueued() {
     std::unique_ptr<Transfer> transfer = std::move(queued_.front());
     queued_.pop_front();
     if (!transfer) continue;  // aborted while queued
-    // A reused handle keeps the options every request of this engine shares.
-    CURL* easy = nullptr;
-    bool fresh = false;
-    if (!idle_handles_.empty()) {
-      easy = idle_handles_.back();
-      idle_handles_.pop_back();
-    } else {
-      easy = curl_easy_init();
-      fresh = true;
-    }
+    // A transfer's own handle keeps the options of its previous request.
+    const bool fresh = transfer->easy == nullptr || !transfer->configured_before;
+    if (transfer->easy == nullptr) transfer->easy = curl_easy_init();
+    CURL* easy = transfer->easy;
     if (easy == nullptr) {
       Complete(std::move(transfer),
                Status(StatusCode::kInternal, "libcurl could not allocate a handle"));
       continue;
     }
+    if (fresh) curl_easy_reset(easy);  // (a no-op on a new handle)
+    transfer->configured_before = false;
     if (Status configured = transfer->request.Configure(easy, fresh); !configured.ok()) {
-      idle_handles_.push_back(easy);
       Complete(std::move(transfer), std::move(configured));
       continue;
     }
-    curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
+    transfer->configured_before = true;
+    if (fresh) curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
     // Over TLS, wait for an HTTP/2 connection to multiplex on rather than opening another.
     if (transfer->request.request().url.starts_with("https:")) {
       curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
     }
-    transfer->easy = easy;
     transfer->slot = in_flight_.size();
     in_flight_.push_back(std::move(transfer));
     curl_multi_add_handle(multi_, easy);
@@ -329,7 +344,6 @@ void EngineImpl::Abort(std::uint64_t id) {
     std::unique_ptr<Transfer> transfer =
         TakeInFlight(static_cast<std::size_t>(it - in_flight_.begin()));
     curl_multi_remove_handle(multi_, transfer->easy);
-    idle_handles_.push_back(transfer->easy);
     const Status cancelled = transfer->request.Cancelled();
     Complete(std::move(transfer), cancelled);
     StartQueued();
@@ -348,6 +362,12 @@ void EngineImpl::Complete(std::unique_ptr<Transfer> transfer, StatusOr<HttpRespo
   ++requests_;
   Answer callback = std::move(transfer->answer);
   const std::shared_ptr<EngineOperation> owner = std::move(transfer->owner);
+  transfer->answer = nullptr;
+  // Kept with its handle for a later request, up to one per request slot.
+  if (!shut_down_ &&
+      idle_transfers_.size() < static_cast<std::size_t>(options_.max_requests_in_flight)) {
+    idle_transfers_.push_back(std::move(transfer));
+  }
   transfer.reset();
   if (callback) callback(std::move(answer));
 }
@@ -472,7 +492,6 @@ void EngineImpl::CollectDone() {
     std::unique_ptr<Transfer> transfer = TakeInFlight(raw->slot);
     curl_multi_remove_handle(multi_, transfer->easy);
     StatusOr<HttpResponse> answer = transfer->request.Finish(transfer->easy, code);
-    idle_handles_.push_back(transfer->easy);
     Complete(std::move(transfer), std::move(answer));
   }
   done_ = std::move(done);

@@ -1,6 +1,8 @@
 #include "client/transport/curl_request.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <initializer_list>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -56,6 +58,39 @@ const curl_slist* UserAgentOnlyList(const std::string& user_agent) {
     cached.user_agent = user_agent;
   }
   return cached.list;
+}
+
+// The proxies the environment names, read once per process: libcurl would read them again for
+// every request (five getenv calls, ~1,500 instructions), and give them to every request.
+// The same variables and precedence as libcurl's own lookup: no_proxy, else NO_PROXY; for
+// http, http_proxy (never HTTP_PROXY, which a CGI request could set), for https,
+// https_proxy then HTTPS_PROXY; then all_proxy, then ALL_PROXY. "" means none.
+struct EnvironmentProxies {
+  std::string no_proxy;
+  std::string http;
+  std::string https;
+
+  // The proxy for a request to `url` (before no_proxy, which libcurl applies to its host).
+  [[nodiscard]] const std::string& For(std::string_view url) const {
+    return wire::EqualsIgnoreCase(url.substr(0, 6), "https:") ? https : http;
+  }
+};
+
+const EnvironmentProxies& ProcessProxies() {
+  static const EnvironmentProxies proxies = [] {
+    auto first_set = [](std::initializer_list<const char*> names) -> std::string {
+      for (const char* name : names) {
+        if (const char* value = std::getenv(name); value != nullptr) return value;
+      }
+      return {};
+    };
+    EnvironmentProxies found;
+    found.no_proxy = first_set({"no_proxy", "NO_PROXY"});
+    found.http = first_set({"http_proxy", "all_proxy", "ALL_PROXY"});
+    found.https = first_set({"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"});
+    return found;
+  }();
+  return proxies;
 }
 
 // "host:port" of `url` for error messages: never the user info, path or query, which may
@@ -149,6 +184,14 @@ CurlRequest::~CurlRequest() {
   if (headers_ != nullptr) curl_slist_free_all(headers_);
 }
 
+void CurlRequest::Reuse(HttpRequest request) {
+  if (headers_ != nullptr) curl_slist_free_all(headers_);
+  headers_ = nullptr;
+  request_ = std::move(request);
+  capture_.body_too_large = false;
+  capture_.response = HttpResponse();
+}
+
 Status CurlRequest::Cancelled() const {
   return {StatusCode::kCancelled,
           request_.method + " to " + HostAndPort(request_.url) + " cancelled"};
@@ -223,6 +266,9 @@ Status CurlRequest::Configure(CURL* easy, bool fresh) {
     if (!options_.ca_file.empty()) {
       curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
     }
+    // Proxies as the environment names them, given explicitly so that libcurl does not look
+    // them up again for every request.
+    curl_easy_setopt(easy, CURLOPT_NOPROXY, ProcessProxies().no_proxy.c_str());
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Capture::OnHeaderLine);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Capture::OnBodyBytes);
     curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &Capture::OnProgress);
@@ -232,29 +278,45 @@ Status CurlRequest::Configure(CURL* easy, bool fresh) {
                        static_cast<curl_off_t>(options_.max_body_bytes));
     }
   }
+  // Usually one proxy (or none) for both schemes: set once per handle, above; else per request.
+  if (const EnvironmentProxies& proxies = ProcessProxies();
+      fresh || proxies.http != proxies.https) {
+    curl_easy_setopt(easy, CURLOPT_PROXY, proxies.For(request_.url).c_str());
+  }
   if (curl_easy_setopt(easy, CURLOPT_URL, request_.url.c_str()) != CURLE_OK) {
     return {StatusCode::kInvalidArgument, "malformed URL"};
   }
-  // The method: every option that selects one is set, so none lingers from a previous request.
-  curl_easy_setopt(easy, CURLOPT_NOBODY, method == "HEAD" ? 1L : 0L);
-  if (method == "HEAD") {
-    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
-  } else if (has_body) {
+  // The method: every option that selects one is set, so none lingers from a previous request
+  // (a GET after this object's own GET has nothing to change).
+  const bool plain_get = method == "GET" && !has_body;
+  if (fresh || !(plain_get && was_plain_get_)) {
+    curl_easy_setopt(easy, CURLOPT_NOBODY, method == "HEAD" ? 1L : 0L);
+    if (method == "HEAD") {
+      curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
+    } else if (has_body) {
+      curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method == "POST" ? nullptr : method.c_str());
+    } else {
+      curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+      curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method == "GET" ? nullptr : method.c_str());
+    }
+  }
+  if (has_body && method != "HEAD") {
     // POSTFIELDS does not copy: request_.body outlives the transfer.
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(request_.body.size()));
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request_.body.data());
-    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method == "POST" ? nullptr : method.c_str());
-  } else {
-    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method == "GET" ? nullptr : method.c_str());
   }
+  was_plain_get_ = plain_get;
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, header_list);
-  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &capture_);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &capture_);
-  curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &capture_);
-  // The progress callback only watches the token: none to watch, no callback (it runs often).
-  curl_easy_setopt(easy, CURLOPT_NOPROGRESS, cancel_.can_be_cancelled() ? 0L : 1L);
+  if (fresh) {
+    // The handle's pointers into this object (a reused handle keeps them: same object).
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, &capture_);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &capture_);
+    curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &capture_);
+    // The progress callback only watches the token: none to watch, no callback (it runs
+    // often). The token stays with this object across Reuse.
+    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, cancel_.can_be_cancelled() ? 0L : 1L);
+  }
   return {};
 }
 

@@ -28,10 +28,14 @@ class CurlRequest {
 
   // Sets every option of this request on `easy`; the handle then points into this object,
   // which must outlive the transfer. kInvalidArgument for a request that cannot be sent (a
-  // malformed URL or header). `fresh` says the handle is new or reset; a handle that last
-  // carried another CurlRequest of the same options may be passed with fresh == false, and
-  // then only the options that vary per request are set (the others stay from last time).
+  // malformed URL or header). `fresh` says the handle is new or reset. fresh == false says
+  // the handle's last request was this object's, before Reuse: then only the options that
+  // differ from that request are set (the others, and the handle's pointers into this
+  // object, stay).
   Status Configure(CURL* easy, bool fresh = true);
+  // Makes this object carry `request` next, after Finish of its previous one. The cancellation
+  // token stays.
+  void Reuse(HttpRequest request);
   // What the transfer's end (`code` from libcurl) means: the response, or kCancelled,
   // kUnavailable (transient), kProtocolError (malformed, over the body cap), kInvalidArgument.
   // Detaches the easy handle from this object.
@@ -61,6 +65,8 @@ class CurlRequest {
   CancellationToken cancel_;
   curl_slist* headers_ = nullptr;
   Capture capture_;
+  // What Configure last set on its handle, for a Configure with fresh == false.
+  bool was_plain_get_ = false;
 };
 
 }  // namespace lro::internal
