@@ -95,10 +95,11 @@ class EngineImpl {
   // that the handle keeps every option that points into it (one allocation and a handful of
   // curl_easy_setopt fewer a request).
   struct Transfer {
-    Transfer(std::uint64_t transfer_id, const CurlTransportOptions& options, HttpRequest http,
-             Answer on_answer, std::shared_ptr<EngineOperation> answer_owner)
+    Transfer(std::uint64_t transfer_id, const CurlTransportOptions& options,
+             const EnvironmentProxies& proxies, HttpRequest http, Answer on_answer,
+             std::shared_ptr<EngineOperation> answer_owner)
         : id(transfer_id),
-          request(options, std::move(http), CancellationToken()),
+          request(options, proxies, std::move(http), CancellationToken()),
           answer(std::move(on_answer)),
           owner(std::move(answer_owner)) {}
     Transfer(const Transfer&) = delete;
@@ -154,6 +155,7 @@ class EngineImpl {
   void RunDue();
 
   EngineOptions options_;
+  const EnvironmentProxies proxies_ = EnvironmentProxies::Read();  // read once, at creation
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   asio::steady_timer curl_timer_;
@@ -259,7 +261,7 @@ void EngineImpl::Send(std::uint64_t id, HttpRequest request, Answer answer,
     transfer->answer = std::move(answer);
     transfer->owner = std::move(owner);
   } else {
-    transfer = std::make_unique<Transfer>(id, options_.transport, std::move(request),
+    transfer = std::make_unique<Transfer>(id, options_.transport, proxies_, std::move(request),
                                           std::move(answer), std::move(owner));
   }
   if (shut_down_) {

@@ -60,39 +60,6 @@ const curl_slist* UserAgentOnlyList(const std::string& user_agent) {
   return cached.list;
 }
 
-// The proxies the environment names, read once per process: libcurl would read them again for
-// every request (five getenv calls, ~1,500 instructions), and give them to every request.
-// The same variables and precedence as libcurl's own lookup: no_proxy, else NO_PROXY; for
-// http, http_proxy (never HTTP_PROXY, which a CGI request could set), for https,
-// https_proxy then HTTPS_PROXY; then all_proxy, then ALL_PROXY. "" means none.
-struct EnvironmentProxies {
-  std::string no_proxy;
-  std::string http;
-  std::string https;
-
-  // The proxy for a request to `url` (before no_proxy, which libcurl applies to its host).
-  [[nodiscard]] const std::string& For(std::string_view url) const {
-    return wire::EqualsIgnoreCase(url.substr(0, 6), "https:") ? https : http;
-  }
-};
-
-const EnvironmentProxies& ProcessProxies() {
-  static const EnvironmentProxies proxies = [] {
-    auto first_set = [](std::initializer_list<const char*> names) -> std::string {
-      for (const char* name : names) {
-        if (const char* value = std::getenv(name); value != nullptr) return value;
-      }
-      return {};
-    };
-    EnvironmentProxies found;
-    found.no_proxy = first_set({"no_proxy", "NO_PROXY"});
-    found.http = first_set({"http_proxy", "all_proxy", "ALL_PROXY"});
-    found.https = first_set({"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"});
-    return found;
-  }();
-  return proxies;
-}
-
 // "host:port" of `url` for error messages: never the user info, path or query, which may
 // carry secrets. "server" when the URL does not parse.
 std::string HostAndPort(const std::string& url) {
@@ -118,6 +85,24 @@ std::string HostAndPort(const std::string& url) {
 }
 
 }  // namespace
+
+EnvironmentProxies EnvironmentProxies::Read() {
+  auto first_set = [](std::initializer_list<const char*> names) -> std::string {
+    for (const char* name : names) {
+      if (const char* value = std::getenv(name); value != nullptr) return value;
+    }
+    return {};
+  };
+  EnvironmentProxies found;
+  found.no_proxy = first_set({"no_proxy", "NO_PROXY"});
+  found.http = first_set({"http_proxy", "all_proxy", "ALL_PROXY"});
+  found.https = first_set({"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"});
+  return found;
+}
+
+const std::string& EnvironmentProxies::For(std::string_view url) const {
+  return wire::EqualsIgnoreCase(url.substr(0, 6), "https:") ? https : http;
+}
 
 // CURLOPT_HEADERFUNCTION: one header line at a time. A status line starts a new header
 // block (after a 1xx or any interim response), so only the final response's headers stay.
@@ -172,9 +157,12 @@ void CurlGlobalInitOnce() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-CurlRequest::CurlRequest(const CurlTransportOptions& options, HttpRequest request,
-                         CancellationToken cancel)
-    : options_(options), request_(std::move(request)), cancel_(std::move(cancel)) {
+CurlRequest::CurlRequest(const CurlTransportOptions& options, const EnvironmentProxies& proxies,
+                         HttpRequest request, CancellationToken cancel)
+    : options_(options),
+      proxies_(proxies),
+      request_(std::move(request)),
+      cancel_(std::move(cancel)) {
   capture_.cancel = &cancel_;
   capture_.max_body_bytes =
       options_.max_body_bytes > 0 ? options_.max_body_bytes : static_cast<std::size_t>(-1);
@@ -268,7 +256,7 @@ Status CurlRequest::Configure(CURL* easy, bool fresh) {
     }
     // Proxies as the environment names them, given explicitly so that libcurl does not look
     // them up again for every request.
-    curl_easy_setopt(easy, CURLOPT_NOPROXY, ProcessProxies().no_proxy.c_str());
+    curl_easy_setopt(easy, CURLOPT_NOPROXY, proxies_.no_proxy.c_str());
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Capture::OnHeaderLine);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Capture::OnBodyBytes);
     curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &Capture::OnProgress);
@@ -279,9 +267,8 @@ Status CurlRequest::Configure(CURL* easy, bool fresh) {
     }
   }
   // Usually one proxy (or none) for both schemes: set once per handle, above; else per request.
-  if (const EnvironmentProxies& proxies = ProcessProxies();
-      fresh || proxies.http != proxies.https) {
-    curl_easy_setopt(easy, CURLOPT_PROXY, proxies.For(request_.url).c_str());
+  if (fresh || proxies_.http != proxies_.https) {
+    curl_easy_setopt(easy, CURLOPT_PROXY, proxies_.For(request_.url).c_str());
   }
   if (curl_easy_setopt(easy, CURLOPT_URL, request_.url.c_str()) != CURLE_OK) {
     return {StatusCode::kInvalidArgument, "malformed URL"};

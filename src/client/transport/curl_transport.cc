@@ -96,7 +96,7 @@ class CurlTransport final : public HttpTransport {
 
   StatusOr<HttpResponse> Send(const HttpRequest& request,
                               const CancellationToken& cancel) override {
-    CurlRequest call(options_, request, cancel);
+    CurlRequest call(options_, proxies_, request, cancel);
     if (cancel.cancelled()) return call.Cancelled();
     std::unique_ptr<Slot> slot = Acquire();
     if (slot == nullptr) {
@@ -205,6 +205,7 @@ class CurlTransport final : public HttpTransport {
   static constexpr std::size_t kLockCount = static_cast<std::size_t>(CURL_LOCK_DATA_LAST);
 
   CurlTransportOptions options_;
+  const internal::EnvironmentProxies proxies_ = internal::EnvironmentProxies::Read();
   CURLSH* share_ = nullptr;
   // Locked and unlocked by libcurl through Lock and Unlock, for the share's own data: std::mutex,
   // outside the analysis.
