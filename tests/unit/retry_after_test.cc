@@ -97,6 +97,21 @@ std::vector<Scenario> Rows() {
       .requests = {{"POST", kItems}, Get(kOp), Get(kOp), Get(kOp)},
       .expect = {.has_value = false},
       .sleeps = std::vector<milliseconds>{2000ms, 3000ms, 1000ms}});
+  // The client's own backoff starts at its first poll without a hint: polls the server timed
+  // do not advance it.
+  rows.push_back(Scenario{
+      .name = "BackoffStartsAtTheFirstAnswerWithoutAHint",
+      .method = "POST",
+      .url = kItems,
+      .script = {Resp(202, {{"Location", kOp}, {"x-ms-operation-id", "op1"}, {"Retry-After", "2"}}),
+                 Json(200, R"({"status":"Running"})", {{"Location", kOp}, {"Retry-After", "3"}}),
+                 Json(200, R"({"status":"Running"})", {{"Location", kOp}}),
+                 Json(200, R"({"status":"Running"})", {{"Location", kOp}}),
+                 Json(200, R"({"status":"Succeeded"})")},
+      .requests = {{"POST", kItems}, Get(kOp), Get(kOp), Get(kOp), Get(kOp)},
+      .expect = {.has_value = false},
+      .sleeps = std::vector<milliseconds>{2000ms, 3000ms, 100ms, 200ms},
+      .polling = exponential});
   rows.push_back(Scenario{
       .name = "TerminalAnswerRetryAfterDoesNotDelayResultGet",
       .method = "POST",

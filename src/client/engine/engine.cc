@@ -37,7 +37,9 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 
 class EngineImpl {
  public:
-  using Answer = std::function<void(StatusOr<HttpResponse>)>;
+  // Gets the answer by reference: the engine takes the response back afterwards, to lend its
+  // room to a later request's (an answer that wants to keep it moves it out).
+  using Answer = std::function<void(StatusOr<HttpResponse>&)>;
 
   explicit EngineImpl(const EngineOptions& options);
   ~EngineImpl();
@@ -173,6 +175,7 @@ class EngineImpl {
   std::vector<std::unique_ptr<Transfer>> in_flight_;
   std::vector<std::pair<Transfer*, CURLcode>> done_;  // CollectDone's scratch, kept for its room
   std::vector<std::unique_ptr<Transfer>> idle_transfers_;  // answered, kept for reuse
+  HttpResponse spare_response_;  // the last answer, once read: its room serves the next request
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
   std::unordered_set<EngineOperation*> running_;
   std::uint64_t next_transfer_id_ = 1;
@@ -257,7 +260,7 @@ void EngineImpl::Send(std::uint64_t id, HttpRequest request, Answer answer,
     transfer = std::move(idle_transfers_.back());
     idle_transfers_.pop_back();
     transfer->id = id;
-    transfer->request.Reuse(std::move(request));
+    transfer->request.Reuse(std::move(request), std::move(spare_response_));
     transfer->answer = std::move(answer);
     transfer->owner = std::move(owner);
   } else {
@@ -371,7 +374,8 @@ void EngineImpl::Complete(std::unique_ptr<Transfer> transfer, StatusOr<HttpRespo
     idle_transfers_.push_back(std::move(transfer));
   }
   transfer.reset();
-  if (callback) callback(std::move(answer));
+  if (callback) callback(answer);
+  if (answer.ok()) spare_response_ = std::move(*answer);
 }
 
 namespace {
@@ -790,7 +794,7 @@ void EngineOperation::SendPending() {
   if (!context_->async_transport && !context_->custom_transport) {
     engine_->Send(
         id, std::move(outgoing.request),
-        [self = this](StatusOr<HttpResponse> answer) { self->OnAnswer(std::move(answer)); },
+        [self = this](StatusOr<HttpResponse>& answer) { self->OnAnswer(answer); },
         shared_from_this());
     return;
   }
@@ -825,7 +829,7 @@ void EngineOperation::Dispatch(std::uint64_t id, HttpRequest request,
   engine_->Send(id, std::move(request), std::move(answer));
 }
 
-void EngineOperation::OnAnswer(StatusOr<HttpResponse> answer) {
+void EngineOperation::OnAnswer(const StatusOr<HttpResponse>& answer) {
   transfer_ = 0;  // (a stopped operation's abort lands here too, as kCancelled)
   if (std::exchange(holds_held_poll_, false)) engine_->ReleaseHeldPoll();
   if (finished_) return;

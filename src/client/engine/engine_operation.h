@@ -55,7 +55,7 @@ class EngineOperation : public std::enable_shared_from_this<EngineOperation> {
   // Sends the next request now (when due), schedules it, or finishes the operation.
   void Kick(KickReason reason = KickReason::kOther);
   void SendCancel(std::function<void(Status)> done);
-  void OnAnswer(StatusOr<HttpResponse> answer);
+  void OnAnswer(const StatusOr<HttpResponse>& answer);
   // Sends `request` through the client's transport: the engine's libcurl, or a transport the
   // client was given (called inline: meant for scripted tests).
   void Dispatch(std::uint64_t id, HttpRequest request,

@@ -4,9 +4,11 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "wire/ascii.h"
 #include "wire/http_date.h"
 
 namespace lro::internal {
@@ -37,14 +39,26 @@ std::optional<std::uint64_t> ParseCount(std::string_view text, std::uint64_t lim
 std::optional<milliseconds> ParseServerDelay(const Headers& headers,
                                              system_clock::time_point wall_now, milliseconds cap) {
   const auto limit = static_cast<std::uint64_t>(std::max<milliseconds::rep>(cap.count(), 0));
-  for (const char* name : {"retry-after-ms", "x-ms-retry-after-ms"}) {
-    if (auto value = FindHeader(headers, name)) {
-      if (auto ms = ParseCount(*value, limit)) {
-        return milliseconds(static_cast<milliseconds::rep>(*ms));
-      }
+  // The first of each header, in one pass over them (this runs on every poll).
+  std::optional<std::string_view> retry_after_ms;
+  std::optional<std::string_view> x_ms_retry_after_ms;
+  std::optional<std::string_view> value;  // Retry-After
+  for (const Header& header : headers) {
+    const std::string_view name = header.name;
+    if (!value && wire::EqualsIgnoreCase(name, "Retry-After")) {
+      value = header.value;
+    } else if (!retry_after_ms && wire::EqualsIgnoreCase(name, "retry-after-ms")) {
+      retry_after_ms = header.value;
+    } else if (!x_ms_retry_after_ms && wire::EqualsIgnoreCase(name, "x-ms-retry-after-ms")) {
+      x_ms_retry_after_ms = header.value;
     }
   }
-  const auto value = FindHeader(headers, "Retry-After");
+  for (const auto& milliseconds_value : {retry_after_ms, x_ms_retry_after_ms}) {
+    if (!milliseconds_value) continue;
+    if (auto ms = ParseCount(*milliseconds_value, limit)) {
+      return milliseconds(static_cast<milliseconds::rep>(*ms));
+    }
+  }
   if (!value) return std::nullopt;
   if (auto secs = ParseCount(*value, limit / 1000 + 1)) {
     const std::uint64_t ms = std::min<std::uint64_t>(*secs * 1000, limit);

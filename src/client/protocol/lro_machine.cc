@@ -326,7 +326,9 @@ void LroMachine::StartPolling(Mode mode, std::string monitor_url, const HttpResp
 
 void LroMachine::ScheduleNextPoll(const Headers& headers, Instant now) {
   const auto hint = ParseServerDelay(headers, now.wall, config_->polling.max_server_delay);
-  const milliseconds delay = std::max(hint.value_or(poll_backoff_.Next()), config_->polling.floor);
+  // The client's own backoff advances only when it decides (value_or would advance it on every
+  // poll, server hint or not).
+  const milliseconds delay = std::max(hint ? *hint : poll_backoff_.Next(), config_->polling.floor);
   // A held poll is answered when the state changes: the delay bounds how often the client
   // asks, so it counts from when that poll was due rather than from its answer.
   const MonotonicTime from = answer_was_held_ ? next_at_ : now.mono;

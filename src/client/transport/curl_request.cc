@@ -111,24 +111,35 @@ std::size_t CurlRequest::Capture::OnHeaderLine(char* data, std::size_t size, std
   auto* capture = static_cast<Capture*>(user);
   const std::size_t bytes = size * count;
   std::string_view line(data, bytes);
+  Headers& headers = capture->response.headers;
   if (line.starts_with("HTTP/")) {
-    capture->response.headers.clear();
-    capture->response.headers.reserve(kUsualHeaderCount);
+    // The headers' strings of a recycled response are written over (their room reused);
+    // Finish drops the ones left over.
+    capture->headers_used = 0;
+    if (headers.capacity() == 0) headers.reserve(kUsualHeaderCount);
     return bytes;
   }
   std::string_view trimmed = Trim(line);
   if (trimmed.empty()) return bytes;
-  Headers& headers = capture->response.headers;
-  if ((line.front() == ' ' || line.front() == '\t') && !headers.empty()) {
+  if ((line.front() == ' ' || line.front() == '\t') && capture->headers_used > 0) {
     // An obsolete folded continuation of the previous header's value.
-    headers.back().value += ' ';
-    headers.back().value += trimmed;
+    std::string& value = headers[capture->headers_used - 1].value;
+    value += ' ';
+    value += trimmed;
     return bytes;
   }
   const std::size_t colon = trimmed.find(':');
   if (colon == std::string_view::npos || colon == 0) return bytes;  // not a header: ignore
-  headers.push_back(
-      {std::string(Trim(trimmed.substr(0, colon))), std::string(Trim(trimmed.substr(colon + 1)))});
+  const std::string_view name = Trim(trimmed.substr(0, colon));
+  const std::string_view value = Trim(trimmed.substr(colon + 1));
+  if (capture->headers_used < headers.size()) {
+    Header& header = headers[capture->headers_used];
+    header.name.assign(name);
+    header.value.assign(value);
+  } else {
+    headers.push_back({std::string(name), std::string(value)});
+  }
+  ++capture->headers_used;
   return bytes;
 }
 
@@ -172,12 +183,15 @@ CurlRequest::~CurlRequest() {
   if (headers_ != nullptr) curl_slist_free_all(headers_);
 }
 
-void CurlRequest::Reuse(HttpRequest request) {
+void CurlRequest::Reuse(HttpRequest request, HttpResponse spare) {
   if (headers_ != nullptr) curl_slist_free_all(headers_);
   headers_ = nullptr;
   request_ = std::move(request);
   capture_.body_too_large = false;
-  capture_.response = HttpResponse();
+  capture_.response = std::move(spare);
+  capture_.response.status = 0;
+  capture_.response.body.clear();
+  capture_.headers_used = 0;
 }
 
 Status CurlRequest::Cancelled() const {
@@ -366,6 +380,7 @@ StatusOr<HttpResponse> CurlRequest::Finish(CURL* easy, CURLcode code) {
                   "malformed response from " + HostAndPort(request_.url) + ": no status code");
   }
   capture_.response.status = static_cast<int>(status);
+  capture_.response.headers.resize(capture_.headers_used);  // a recycled response's leftovers
   return std::move(capture_.response);
 }
 

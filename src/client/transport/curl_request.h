@@ -53,8 +53,9 @@ class CurlRequest {
   // object, stay).
   Status Configure(CURL* easy, bool fresh = true);
   // Makes this object carry `request` next, after Finish of its previous one. The cancellation
-  // token stays.
-  void Reuse(HttpRequest request);
+  // token stays. `spare`, an answered response no longer needed, lends its room (header
+  // strings, body): its contents are written over.
+  void Reuse(HttpRequest request, HttpResponse spare = {});
   // What the transfer's end (`code` from libcurl) means: the response, or kCancelled,
   // kUnavailable (transient), kProtocolError (malformed, over the body cap), kInvalidArgument.
   // Detaches the easy handle from this object.
@@ -72,6 +73,9 @@ class CurlRequest {
     std::size_t max_body_bytes = 0;
     bool body_too_large = false;
     HttpResponse response;
+    // How many of response.headers belong to this response (the rest are a recycled
+    // response's, to be written over).
+    std::size_t headers_used = 0;
 
     static std::size_t OnHeaderLine(char* data, std::size_t size, std::size_t count, void* user);
     static std::size_t OnBodyBytes(char* data, std::size_t size, std::size_t count, void* user);
