@@ -24,7 +24,7 @@ namespace {
 // Sets the proxy variables a test names and clears the others; restores all of them after.
 class ProxyEnvironment {
  public:
-  explicit ProxyEnvironment(std::vector<std::pair<std::string, std::string>> set) {
+  explicit ProxyEnvironment(const std::vector<std::pair<std::string, std::string>>& set) {
     for (const char* name : kNames) {
       const char* value = std::getenv(name);
       saved_.emplace_back(name,

@@ -799,8 +799,8 @@ void EngineOperation::SendPending() {
     return;
   }
   Dispatch(id, std::move(outgoing.request),
-           [self = shared_from_this()](StatusOr<HttpResponse> answer) {
-             self->OnAnswer(std::move(answer));
+           [self = shared_from_this()](const StatusOr<HttpResponse>& answer) {
+             self->OnAnswer(answer);
            });
 }
 
