@@ -5,6 +5,13 @@
 // figure the engine's CPU per request is held to (DESIGN.md, performance targets).
 //
 //   curl_floor --url URL --requests R [--concurrency C] [--max-connections M]
+//              [--header LINE]... [--parsed-url 1]
+//
+// Two variants, to see where libcurl's cost goes (the floor itself uses neither):
+//   --header LINE     adds a request header line to every request (e.g. lro's
+//                     `User-Agent: lro/0.1`): what sending the same bytes as lro costs;
+//   --parsed-url 1    gives libcurl the URL parsed once (CURLOPT_CURLU) instead of as text,
+//                     which libcurl otherwise parses and writes back out for every request.
 //
 // Last line of output: {"requests":R,"failed":F,"elapsed_ms":E}. Exit status 1 if any failed.
 #include <curl/curl.h>
@@ -28,7 +35,7 @@ using Clock = std::chrono::steady_clock;
 [[noreturn]] void Usage(const char* message) {
   std::fprintf(stderr,
                "curl_floor: %s\nusage: curl_floor --url URL --requests R [--concurrency C] "
-               "[--max-connections M]\n",
+               "[--max-connections M] [--header LINE]... [--parsed-url 1]\n",
                message);
   std::exit(2);
 }
@@ -88,6 +95,8 @@ int main(int argc, char** argv) {
   long requests = 0;
   long concurrency = 64;
   long max_connections = 64;
+  curl_slist* header_lines = nullptr;
+  bool parsed_once = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (i + 1 >= argc) Usage("missing value");
@@ -105,6 +114,10 @@ int main(int argc, char** argv) {
       concurrency = number();
     } else if (arg == "--max-connections") {
       max_connections = number();
+    } else if (arg == "--parsed-url") {
+      parsed_once = value == "1";
+    } else if (arg == "--header") {
+      header_lines = curl_slist_append(header_lines, std::string(value).c_str());
     } else {
       Usage("unknown flag");
     }
@@ -127,12 +140,20 @@ int main(int argc, char** argv) {
   curl_multi_setopt(loop.multi, CURLMOPT_MAXCONNECTS, max_connections);
 
   std::vector<CURL*> handles(static_cast<std::size_t>(std::min(concurrency, requests)));
+  CURLU* parsed_url = nullptr;
+  if (parsed_once) {
+    parsed_url = curl_url();
+    curl_url_set(parsed_url, CURLUPART_URL, url.c_str(),
+                 CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME);
+  }
   for (CURL*& easy : handles) {
     easy = curl_easy_init();
     curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+    if (parsed_url != nullptr) curl_easy_setopt(easy, CURLOPT_CURLU, parsed_url);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, Discard);
+    if (header_lines != nullptr) curl_easy_setopt(easy, CURLOPT_HTTPHEADER, header_lines);
   }
 
   auto started = Clock::now();
@@ -186,6 +207,8 @@ int main(int argc, char** argv) {
 
   for (CURL* easy : handles) curl_easy_cleanup(easy);
   curl_multi_cleanup(loop.multi);
+  curl_slist_free_all(header_lines);
+  curl_url_cleanup(parsed_url);
   close(loop.epoll_fd);
   curl_global_cleanup();
   std::printf("{\"requests\":%ld,\"failed\":%ld,\"elapsed_ms\":%.1f}\n", done, failed, elapsed_ms);

@@ -88,6 +88,10 @@ class CurlRequest {
   HttpRequest request_;
   CancellationToken cancel_;
   curl_slist* headers_ = nullptr;
+  // The request's URL as libcurl's parsed form, and the text it was parsed from: kept across
+  // Reuse, so that a request to the same URL again parses nothing.
+  CURLU* url_handle_ = nullptr;
+  std::string parsed_url_;
   Capture capture_;
   // What Configure last set on its handle, for a Configure with fresh == false.
   bool was_plain_get_ = false;
