@@ -80,12 +80,13 @@ void RunBothFaces(const std::string& url) {
   ASSERT_TRUE(blocking_result.ok()) << blocking_result.status().ToString();
 }
 
-TEST(EnvironmentProxies, HttpProxyCarriesEveryRequestOfBothFaces) {
-  // The service's own port refuses connections: only the proxy can answer for it.
+// With only `variable` naming a proxy, every request of both faces goes through it: the
+// service's own port refuses connections, so only the proxy can answer for it.
+void ExpectTheProxyCarriesEveryRequest(const std::string& variable) {
   RefusingPort unreachable;
   const std::string base = unreachable.base_url();
   TestHttpServer proxy(ServiceAnswer);
-  ProxyEnvironment environment({{"http_proxy", proxy.base_url()}});
+  ProxyEnvironment environment({{variable, proxy.base_url()}});
 
   RunBothFaces(base + "/jobs");
   const std::vector<HttpRequest> seen = proxy.requests();
@@ -96,37 +97,38 @@ TEST(EnvironmentProxies, HttpProxyCarriesEveryRequestOfBothFaces) {
   }
 }
 
-TEST(EnvironmentProxies, AllProxyServesWhenNoSchemeProxyIsSet) {
-  RefusingPort unreachable;
-  const std::string base = unreachable.base_url();
-  TestHttpServer proxy(ServiceAnswer);
-  ProxyEnvironment environment({{"all_proxy", proxy.base_url()}});
+// With `environment` set (a proxy among it, at `{proxy}`), every request reaches the service
+// directly and the proxy sees none.
+void ExpectTheServiceReachedDirectly(
+    const std::vector<std::pair<std::string, std::string>>& environment_with_proxy) {
+  TestHttpServer proxy([](const HttpRequest&) { return HttpResponse{502, {}, "proxy"}; });
+  TestHttpServer service(ServiceAnswer);
+  std::vector<std::pair<std::string, std::string>> variables = environment_with_proxy;
+  for (auto& [name, value] : variables) {
+    if (value == "{proxy}") value = proxy.base_url();
+  }
+  ProxyEnvironment environment(variables);
 
-  RunBothFaces(base + "/jobs");
-  EXPECT_GE(proxy.requests().size(), 4U);
+  RunBothFaces(service.base_url() + "/jobs");
+  EXPECT_TRUE(proxy.requests().empty());
+  EXPECT_GE(service.requests().size(), 4U);
+}
+
+TEST(EnvironmentProxies, HttpProxyCarriesEveryRequestOfBothFaces) {
+  ExpectTheProxyCarriesEveryRequest("http_proxy");
+}
+
+TEST(EnvironmentProxies, AllProxyServesWhenNoSchemeProxyIsSet) {
+  ExpectTheProxyCarriesEveryRequest("all_proxy");
 }
 
 TEST(EnvironmentProxies, NoProxyHostsAreReachedDirectly) {
-  TestHttpServer proxy([](const HttpRequest&) { return HttpResponse{502, {}, "proxy"}; });
-  TestHttpServer service(ServiceAnswer);
-  const std::string base = service.base_url();
-  ProxyEnvironment environment({{"http_proxy", proxy.base_url()}, {"no_proxy", "127.0.0.1"}});
-
-  RunBothFaces(base + "/jobs");
-  EXPECT_TRUE(proxy.requests().empty());
-  EXPECT_GE(service.requests().size(), 4U);
+  ExpectTheServiceReachedDirectly({{"http_proxy", "{proxy}"}, {"no_proxy", "127.0.0.1"}});
 }
 
 TEST(EnvironmentProxies, UppercaseHttpProxyIsIgnoredAsLibcurlIgnoresIt) {
   // HTTP_PROXY can be set by a CGI request's Proxy header ("httpoxy"): libcurl never reads it.
-  TestHttpServer proxy([](const HttpRequest&) { return HttpResponse{502, {}, "proxy"}; });
-  TestHttpServer service(ServiceAnswer);
-  const std::string base = service.base_url();
-  ProxyEnvironment environment({{"HTTP_PROXY", proxy.base_url()}});
-
-  RunBothFaces(base + "/jobs");
-  EXPECT_TRUE(proxy.requests().empty());
-  EXPECT_GE(service.requests().size(), 4U);
+  ExpectTheServiceReachedDirectly({{"HTTP_PROXY", "{proxy}"}});
 }
 
 }  // namespace
