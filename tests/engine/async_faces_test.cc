@@ -105,6 +105,34 @@ TEST(AsyncFacesTest, ProgressCallbackAndContinuationAddedAfterStart) {
   bool ran_here = false;
   operation.Then([&](const StatusOr<Result>& again) { ran_here = again.ok(); });
   EXPECT_TRUE(ran_here);
+  // A future first asked for now (the engine makes one only when asked) is ready at once.
+  auto late = operation.Future();
+  ASSERT_EQ(late.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  ASSERT_TRUE(late.get().ok());
+  EXPECT_EQ(late.get()->body, outcome->body);
+}
+
+TEST(AsyncFacesTest, AFutureFirstAskedForAfterAStopSaysStopped) {
+  FabricOperation fabric;
+  Client client(EngineOptions());
+  std::promise<StatusOr<Result>> completed;
+  AsyncOperation operation =
+      client.StartAsync(Request::Post(fabric.start_url()).Json("{}"),
+                        [&](StatusOr<Result> outcome) { completed.set_value(std::move(outcome)); });
+  ASSERT_TRUE(fabric.gate.AwaitArrivals(1));
+  operation.Stop();
+  const auto stopped = Await(completed.get_future().share());
+  fabric.gate.Open();
+  EXPECT_EQ(stopped.status().code(), StatusCode::kStopped);
+
+  auto late = operation.Future();
+  ASSERT_EQ(late.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_EQ(late.get().status().code(), StatusCode::kStopped);
+  bool continued_here = false;
+  operation.Then([&](const StatusOr<Result>& again) {
+    continued_here = again.status().code() == StatusCode::kStopped;
+  });
+  EXPECT_TRUE(continued_here);
 }
 
 TEST(AsyncFacesTest, SayWhoTheOperationIsOnBothFaces) {

@@ -46,5 +46,34 @@ TEST(ReusedHandle, ARequestResentOnANewConnectionGoesToItsOwnUrl) {
   EXPECT_EQ(targets, (std::vector<std::string>{"/things/a", "/things/b", "/things/b"}));
 }
 
+TEST(ReusedHandle, ASocketNumberLibcurlReusesIsWatchedAsTheNewSocket) {
+  // Every answer says "Connection: close": libcurl closes each connection after its answer, and
+  // the next one (a poll, or the next operation's start) usually gets the number just freed.
+  // The engine keeps a connection's socket registered while idle, so it must learn of each close
+  // and watch the new socket: a registration left from the closed one would never report the new
+  // one ready, and the operation would hang.
+  FaultServer server([](const HttpRequest& request) -> FaultReply {
+    Headers headers{{"Connection", "close"}, {"Content-Type", "application/json"}};
+    if (request.method == "PUT") {
+      headers.push_back({"Location", "/status" + request.url});
+      headers.push_back({"Retry-After", "0"});
+      return FaultReply(HttpResponse{202, headers, ""});
+    }
+    return FaultReply(HttpResponse{200, headers, R"({"done":true})"});
+  });
+  ClientOptions options = FastClientOptions();
+  options.engine = std::make_shared<Engine>();
+  Client client(options);
+
+  constexpr int kOperations = 20;
+  for (int i = 0; i < kOperations; ++i) {
+    const std::string url = server.base_url() + "/things/" + std::to_string(i);
+    auto outcome = Await(client.StartAsync(Request::Put(url).Json("{}")).Future());
+    ASSERT_TRUE(outcome.ok()) << i << ": " << outcome.status().ToString();
+    EXPECT_EQ(outcome->body, R"({"done":true})");
+  }
+  EXPECT_EQ(server.requests().size(), 2U * kOperations);
+}
+
 }  // namespace
 }  // namespace lro::test

@@ -7,7 +7,8 @@
 // min-heap behind a single Asio timer: they hold no curl handle and no socket. Requests beyond
 // max_requests_in_flight wait in a queue, so the sockets in use stay bounded however many
 // operations run.
-#include <sys/stat.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -79,8 +80,18 @@ class EngineImpl {
     return true;
   }
   void ReleaseHeldPoll() { --held_polls_; }
-  void Track(EngineOperation* operation) { running_.insert(operation); }
-  void Untrack(EngineOperation* operation) { running_.erase(operation); }
+  void Track(EngineOperation* operation) {
+    operation->running_slot = running_.size();
+    running_.push_back(operation);
+  }
+  // (A no-op for an operation not tracked.)
+  void Untrack(EngineOperation* operation) {
+    const std::size_t slot = std::exchange(operation->running_slot, kNotRunning);
+    if (slot == kNotRunning) return;
+    running_[slot] = running_.back();
+    running_[slot]->running_slot = slot;
+    running_.pop_back();
+  }
   [[nodiscard]] bool shut_down() const { return shut_down_; }
 
   // A consistent snapshot, taken on the loop thread (from another thread: waits for it).
@@ -120,11 +131,13 @@ class EngineImpl {
     std::size_t slot = 0;                    // its index in in_flight_, while in flight
   };
   struct Socket {
-    Socket(asio::io_context& io, curl_socket_t fd, std::uint64_t inode)
-        : descriptor(io, fd), identity(inode) {}
+    Socket(asio::io_context& io, curl_socket_t fd, bool is_connection)
+        : descriptor(io, fd), connection(is_connection) {}
     asio::posix::stream_descriptor descriptor;
-    // The socket's inode: tells it from a later socket curl opens under the same number.
-    std::uint64_t identity;
+    // A connection's socket, opened and closed through OnOpenSocket and OnCloseSocket: it stays
+    // registered while idle in libcurl's pool, until libcurl closes it. (Any other socket of
+    // libcurl's, a resolver's say, is forgotten as soon as libcurl stops watching it.)
+    bool connection;
     int want = 0;  // what libcurl watches it for; 0 while it sits idle in libcurl's pool
     bool reading = false;
     bool writing = false;
@@ -138,6 +151,14 @@ class EngineImpl {
   };
 
   static int OnSocket(CURL* easy, curl_socket_t fd, int what, void* self, void* socket_data);
+  // libcurl opens and closes every connection's socket through these (CURLOPT_OPENSOCKETFUNCTION,
+  // CURLOPT_CLOSESOCKETFUNCTION), so the loop learns when a socket number is given up: a later
+  // socket under the same number never meets the closed one's registration with the loop.
+  // (Telling them apart by inode instead took an fstat a request.)
+  static curl_socket_t OnOpenSocket(void* self, curlsocktype purpose, curl_sockaddr* address);
+  static int OnCloseSocket(void* self, curl_socket_t fd);
+  // Ends the loop's registration of socket `fd`, if it has one.
+  void Unregister(curl_socket_t fd);
   static int OnCurlTimer(CURLM* multi, long timeout_ms, void* self);
   // Waits for each direction libcurl wants the socket for (one pending wait per direction).
   void Watch(const std::shared_ptr<Socket>& socket, curl_socket_t fd);
@@ -168,6 +189,7 @@ class EngineImpl {
   SteadyTime operation_timer_at_ = SteadyTime::max();
   CURLM* multi_ = nullptr;
   std::unordered_map<curl_socket_t, std::shared_ptr<Socket>> sockets_;
+  std::unordered_set<curl_socket_t> connections_;  // open sockets made by OnOpenSocket
   std::deque<std::unique_ptr<Transfer>> queued_;
   std::deque<std::shared_ptr<EngineOperation>> admitting_;
   // The transfers libcurl runs, each knowing its index (Transfer::slot): no node to allocate
@@ -177,7 +199,10 @@ class EngineImpl {
   std::vector<std::unique_ptr<Transfer>> idle_transfers_;  // answered, kept for reuse
   HttpResponse spare_response_;  // the last answer, once read: its room serves the next request
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
-  std::unordered_set<EngineOperation*> running_;
+  // The operations begun and not finished, each knowing its index (running_slot): no node to
+  // allocate per operation, and a finished one leaves by a swap with the last.
+  static constexpr std::size_t kNotRunning = static_cast<std::size_t>(-1);
+  std::vector<EngineOperation*> running_;
   std::uint64_t next_transfer_id_ = 1;
   int held_polls_ = 0;
   bool shut_down_ = false;
@@ -224,7 +249,7 @@ void EngineImpl::Shutdown() {
   if (!thread_.joinable()) return;
   Post([this] {
     shut_down_ = true;
-    const std::vector<EngineOperation*> running(running_.begin(), running_.end());
+    const std::vector<EngineOperation*> running = running_;
     for (EngineOperation* operation : running) {
       operation->Finish(Status(StatusCode::kCancelled, "the engine was shut down"));
     }
@@ -321,7 +346,13 @@ void EngineImpl::StartQueued() {
       continue;
     }
     transfer->configured_before = true;
-    if (fresh) curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
+    if (fresh) {
+      curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
+      curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &EngineImpl::OnOpenSocket);
+      curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, this);
+      curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &EngineImpl::OnCloseSocket);
+      curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this);
+    }
     // Over TLS, wait for an HTTP/2 connection to multiplex on rather than opening another.
     if (transfer->request.request().url.starts_with("https:")) {
       curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
@@ -378,17 +409,6 @@ void EngineImpl::Complete(std::unique_ptr<Transfer> transfer, StatusOr<HttpRespo
   if (answer.ok()) spare_response_ = std::move(*answer);
 }
 
-namespace {
-
-// The inode of the socket `fd` names; 0 when unknown.
-std::uint64_t SocketIdentity(curl_socket_t fd) {
-  struct stat status {};
-  if (fstat(fd, &status) != 0) return 0;
-  return static_cast<std::uint64_t>(status.st_ino);
-}
-
-}  // namespace
-
 void EngineImpl::Forget(Socket& socket) {
   socket.closed = true;
   boost::system::error_code ignored;
@@ -401,26 +421,50 @@ int EngineImpl::OnSocket(CURL* /*easy*/, curl_socket_t fd, int what, void* self,
   auto* engine = static_cast<EngineImpl*>(self);
   if (what == CURL_POLL_REMOVE) {
     // Most often a connection going idle in libcurl's pool, which the next request takes up
-    // again: the socket stays registered with the loop, only its interest goes. (Registering
+    // again: its socket stays registered with the loop, only its interest goes. (Registering
     // it anew each time cost three epoll_ctl and an ioctl per request cycle, and a socket
-    // object.)
-    if (auto it = engine->sockets_.find(fd); it != engine->sockets_.end()) it->second->want = 0;
+    // object.) OnCloseSocket ends that registration.
+    const auto it = engine->sockets_.find(fd);
+    if (it == engine->sockets_.end()) return 0;
+    if (it->second->connection) {
+      it->second->want = 0;
+    } else {
+      engine->Unregister(fd);
+    }
     return 0;
   }
   auto& socket = engine->sockets_[fd];
-  if (socket && socket->want == 0) {
-    // Watched again after a pause: the same socket, or one libcurl opened under the number of
-    // one it closed meanwhile, whose registration is stale.
-    const std::uint64_t identity = SocketIdentity(fd);
-    if (identity == 0 || identity != socket->identity) {
-      Forget(*socket);
-      socket.reset();
-    }
+  if (!socket) {
+    socket = std::make_shared<Socket>(engine->io_, fd, engine->connections_.contains(fd));
   }
-  if (!socket) socket = std::make_shared<Socket>(engine->io_, fd, SocketIdentity(fd));
   socket->want = what;
   engine->Watch(socket, fd);
   return 0;
+}
+
+curl_socket_t EngineImpl::OnOpenSocket(void* self, curlsocktype purpose, curl_sockaddr* address) {
+  auto* engine = static_cast<EngineImpl*>(self);
+  const curl_socket_t fd =
+      ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+  if (fd < 0) return CURL_SOCKET_BAD;
+  // A registration still under this number belongs to a socket closed behind the loop's back.
+  engine->Unregister(fd);
+  if (purpose == CURLSOCKTYPE_IPCXN) engine->connections_.insert(fd);
+  return fd;
+}
+
+int EngineImpl::OnCloseSocket(void* self, curl_socket_t fd) {
+  auto* engine = static_cast<EngineImpl*>(self);
+  engine->connections_.erase(fd);
+  engine->Unregister(fd);
+  return ::close(fd);
+}
+
+void EngineImpl::Unregister(curl_socket_t fd) {
+  const auto it = sockets_.find(fd);
+  if (it == sockets_.end()) return;
+  Forget(*it->second);
+  sockets_.erase(it);
 }
 
 void EngineImpl::Watch(const std::shared_ptr<Socket>& socket, curl_socket_t fd) {
@@ -575,7 +619,6 @@ EngineOperation::EngineOperation(std::shared_ptr<EngineImpl> engine,
       context_(std::move(context)),
       done_(std::move(done)),
       progress_(std::move(progress)),
-      future_(promise_.get_future().share()),
       machine_(std::move(machine)) {}
 
 void EngineOperation::Begin() {
@@ -602,6 +645,27 @@ OperationState EngineOperation::State() const {
 StatusOr<std::string> EngineOperation::ResumeToken() const {
   MutexLock lock(mutex_);
   return machine_.ResumeToken();
+}
+
+std::shared_future<StatusOr<Result>> EngineOperation::Future() const {
+  MutexLock lock(mutex_);
+  if (!promise_) {
+    promise_.emplace();
+    future_ = promise_->get_future().share();
+    if (ended_) promise_->set_value(EndedOutcome());
+  }
+  return future_;
+}
+
+std::optional<StatusOr<Result>> EngineOperation::OutcomeIfEnded() const {
+  MutexLock lock(mutex_);
+  if (!ended_) return std::nullopt;
+  return EndedOutcome();
+}
+
+StatusOr<Result> EngineOperation::EndedOutcome() const {
+  if (machine_.done()) return machine_.outcome();
+  return ended_early_;
 }
 
 std::string EngineOperation::OperationId() const {
@@ -637,13 +701,13 @@ void EngineOperation::AddProgress(ProgressCallback callback) {
 void EngineOperation::Then(Completion continuation) {
   if (!continuation) return;
   // Already over (also when the engine is gone): at once, here.
-  if (future_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
-    continuation(future_.get());
+  if (auto outcome = OutcomeIfEnded()) {
+    continuation(std::move(*outcome));
     return;
   }
   engine_->Post([self = shared_from_this(), continuation = std::move(continuation)]() mutable {
-    if (self->finished_) {
-      continuation(self->future_.get());
+    if (auto outcome = self->OutcomeIfEnded()) {
+      continuation(std::move(*outcome));
       return;
     }
     if (!self->done_) {
@@ -874,7 +938,12 @@ void EngineOperation::Finish(StatusOr<Result> outcome) {
     cancel_deferred_ = false;
     if (deferred_cancel_) deferred_cancel_(Status());
   }
-  promise_.set_value(outcome);
+  {
+    MutexLock lock(mutex_);
+    ended_ = true;
+    if (!machine_.done()) ended_early_ = outcome.status();
+    if (promise_) promise_->set_value(outcome);
+  }
   if (done_) done_(std::move(outcome));
 }
 

@@ -37,18 +37,22 @@ class EngineOperation : public std::enable_shared_from_this<EngineOperation> {
   void Stop();
   void Cancel(std::function<void(Status)> done);
   [[nodiscard]] StatusOr<std::string> ResumeToken() const;
-  [[nodiscard]] std::shared_future<StatusOr<Result>> Future() const { return future_; }
+  // Made on first use: an operation nobody asks a future of pays for none (a promise's
+  // set_value costs an allocation, a copy of the result and a futex syscall).
+  [[nodiscard]] std::shared_future<StatusOr<Result>> Future() const;
   void AddProgress(ProgressCallback callback);
   void Then(Completion continuation);
   [[nodiscard]] std::string OperationId() const;
   [[nodiscard]] std::string MonitorUrl() const;
   [[nodiscard]] std::string PollingModeName() const;
 
-  // Engine thread only.
+  // Engine thread only, below.
   void OnTimer(std::uint64_t generation);
   // Sends the request the operation needs now (the engine calls it when a slot is free).
   void SendPending();
   void Finish(StatusOr<Result> outcome);
+  // Its index in the engine's list of running operations while it is in it, else npos.
+  std::size_t running_slot = static_cast<std::size_t>(-1);
 
  private:
   enum class KickReason { kOther, kAnswered };
@@ -56,6 +60,10 @@ class EngineOperation : public std::enable_shared_from_this<EngineOperation> {
   void Kick(KickReason reason = KickReason::kOther);
   void SendCancel(std::function<void(Status)> done);
   void OnAnswer(const StatusOr<HttpResponse>& answer);
+  // The outcome once Finish has run, else nullopt.
+  [[nodiscard]] std::optional<StatusOr<Result>> OutcomeIfEnded() const;
+  // The outcome. REQUIRES: ended_.
+  [[nodiscard]] StatusOr<Result> EndedOutcome() const LRO_REQUIRES(mutex_);
   // Sends `request` through the client's transport: the engine's libcurl, or a transport the
   // client was given (called inline: meant for scripted tests).
   void Dispatch(std::uint64_t id, HttpRequest request,
@@ -65,12 +73,17 @@ class EngineOperation : public std::enable_shared_from_this<EngineOperation> {
   std::shared_ptr<const ClientContext> context_;
   Completion done_;
   ProgressCallback progress_;
-  std::promise<StatusOr<Result>> promise_;
-  std::shared_future<StatusOr<Result>> future_;
 
   // The engine thread changes machine_, any thread may read it.
   mutable Mutex mutex_;
   LroMachine machine_ LRO_GUARDED_BY(mutex_);
+  // Finish has run. The outcome is then the machine's, or ended_early_ when the operation
+  // ended before its machine did (stopped, shut down).
+  bool ended_ LRO_GUARDED_BY(mutex_) = false;
+  Status ended_early_ LRO_GUARDED_BY(mutex_);
+  // Future(): made on first use, set by Finish.
+  mutable std::optional<std::promise<StatusOr<Result>>> promise_ LRO_GUARDED_BY(mutex_);
+  mutable std::shared_future<StatusOr<Result>> future_ LRO_GUARDED_BY(mutex_);
 
   // Engine thread only.
   std::uint64_t generation_ = 0;  // bumped to invalidate a scheduled timer
