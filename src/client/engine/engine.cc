@@ -793,25 +793,35 @@ void EngineOperation::OnTimer(std::uint64_t generation) {
   engine_->Admit(shared_from_this());
 }
 
+EngineOperation::NextStep EngineOperation::ReadNextStep(MonotonicTime now) const {
+  NextStep step;
+  if (machine_.done()) {
+    step.outcome = machine_.outcome();
+  } else {
+    step.at = machine_.next_at();
+    step.due_now = machine_.immediate() || step.at <= now;
+  }
+  return step;
+}
+
 void EngineOperation::Kick(KickReason reason) {
   if (finished_) return;
-  MonotonicTime next;
-  bool now_due = false;
-  std::optional<StatusOr<Result>> outcome;
+  const MonotonicTime now = context_->clock->Now();
+  NextStep step;
   {
     MutexLock lock(mutex_);
-    if (machine_.done()) {
-      outcome = machine_.outcome();
-    } else {
-      next = machine_.next_at();
-      now_due = machine_.immediate() || next <= context_->clock->Now();
-    }
+    step = ReadNextStep(now);
   }
-  if (outcome) {
-    Finish(std::move(*outcome));  // outside the lock: the completion may read the state
+  Proceed(std::move(step), reason, now);
+}
+
+void EngineOperation::Proceed(NextStep step, KickReason reason, MonotonicTime now) {
+  if (finished_) return;
+  if (step.outcome) {
+    Finish(std::move(*step.outcome));  // outside the lock: the completion may read the state
     return;
   }
-  if (now_due) {
+  if (step.due_now) {
     // An answer that calls for the next request at once has just freed this operation's slot:
     // it keeps the slot, up to kRequestsInARow times, so that it finishes (while its state is
     // still in the cache) rather than queuing again behind every waiting operation.
@@ -825,8 +835,8 @@ void EngineOperation::Kick(KickReason reason) {
   }
   requests_in_a_row_ = 0;
   ++generation_;
-  const auto delay = next - context_->clock->Now();
-  engine_->Schedule(shared_from_this(), std::chrono::steady_clock::now() + delay, generation_);
+  engine_->Schedule(shared_from_this(), std::chrono::steady_clock::now() + (step.at - now),
+                    generation_);
 }
 
 void EngineOperation::SendPending() {
@@ -899,12 +909,13 @@ void EngineOperation::OnAnswer(const StatusOr<HttpResponse>& answer) {
   if (finished_) return;
   if (!answer.ok() && answer.status().code() == StatusCode::kCancelled) return;
   std::optional<OperationState> changed;  // only computed for a progress callback
+  const Instant now{context_->clock->Now(), context_->clock->WallNow()};
+  NextStep step;  // read under the same lock as the answer, and at the same instant
   {
     MutexLock lock(mutex_);
     std::optional<OperationState> before;
     if (progress_) before = machine_.state();
     if (!machine_.done()) {
-      const Instant now{context_->clock->Now(), context_->clock->WallNow()};
       if (answer.ok()) {
         machine_.OnResponse(*answer, now);
       } else {
@@ -912,6 +923,7 @@ void EngineOperation::OnAnswer(const StatusOr<HttpResponse>& answer) {
       }
     }
     if (before && !(*before == machine_.state())) changed = machine_.state();
+    step = ReadNextStep(now.mono);
   }
   if (changed) progress_(*changed);
   if (cancel_deferred_) {
@@ -925,7 +937,7 @@ void EngineOperation::OnAnswer(const StatusOr<HttpResponse>& answer) {
       SendCancel(std::move(deferred_cancel_));
     }
   }
-  Kick(KickReason::kAnswered);
+  Proceed(std::move(step), KickReason::kAnswered, now.mono);
 }
 
 void EngineOperation::Finish(StatusOr<Result> outcome) {

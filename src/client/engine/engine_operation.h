@@ -56,8 +56,18 @@ class EngineOperation : public std::enable_shared_from_this<EngineOperation> {
 
  private:
   enum class KickReason { kOther, kAnswered };
+  // What the operation does next: end with its outcome, or send its pending request now or at
+  // `at`.
+  struct NextStep {
+    std::optional<StatusOr<Result>> outcome;
+    bool due_now = false;
+    MonotonicTime at;
+  };
+  [[nodiscard]] NextStep ReadNextStep(MonotonicTime now) const LRO_REQUIRES(mutex_);
   // Sends the next request now (when due), schedules it, or finishes the operation.
   void Kick(KickReason reason = KickReason::kOther);
+  // As Kick, with the step already read at `now`.
+  void Proceed(NextStep step, KickReason reason, MonotonicTime now);
   void SendCancel(std::function<void(Status)> done);
   void OnAnswer(const StatusOr<HttpResponse>& answer);
   // The outcome once Finish has run, else nullopt.

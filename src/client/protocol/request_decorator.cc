@@ -144,6 +144,7 @@ void AddRepeatabilityHeaders(HttpRequest& initial, const IdSource& new_id,
   if (!wire::EqualsIgnoreCase(initial.method, "post") || HasIdempotencyKey(initial.headers)) {
     return;
   }
+  initial.headers.reserve(initial.headers.size() + 2);
   if (!FindHeader(initial.headers, "Repeatability-Request-ID")) {
     initial.headers.push_back({"Repeatability-Request-ID", new_id()});
   }

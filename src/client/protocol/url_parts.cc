@@ -1,50 +1,41 @@
 #include "client/protocol/url_parts.h"
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
+#include <string_view>
 
 #include "wire/ascii.h"
 
 namespace lro::internal {
 namespace {
 
-bool IsAlnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
 bool IsHex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-// RFC 3986 reg-name characters, less sub-delims and escapes (those go to the full parser).
-bool IsHostChar(char c) { return IsAlnum(c) || c == '-' || c == '.' || c == '_' || c == '~'; }
+// The character classes below, one table lookup a character (a URL is read on every start).
+enum CharClass : std::uint8_t {
+  // RFC 3986 reg-name characters, less sub-delims and escapes (those go to the full parser).
+  kHostChar = 1,
+  // pchar / "/" / "?" without pct-encoded (RFC 3986 §3.3, §3.4, §3.5).
+  kPathQueryChar = 2,
+};
 
-// pchar / "/" / "?" without pct-encoded (RFC 3986 §3.3, §3.4, §3.5).
-bool IsPathQueryChar(char c) {
-  if (IsAlnum(c)) return true;
-  switch (c) {
-    case '-':
-    case '.':
-    case '_':
-    case '~':  // unreserved
-    case '!':
-    case '$':
-    case '&':
-    case '\'':
-    case '(':
-    case ')':  // sub-delims
-    case '*':
-    case '+':
-    case ',':
-    case ';':
-    case '=':
-    case ':':
-    case '@':
-    case '/':
-    case '?':
-      return true;
-    default:
-      return false;
-  }
+constexpr std::array<std::uint8_t, 256> kCharClasses = [] {
+  std::array<std::uint8_t, 256> classes{};
+  auto mark = [&classes](std::string_view chars, std::uint8_t bits) {
+    for (const char c : chars) classes[static_cast<unsigned char>(c)] |= bits;
+  };
+  mark("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~",
+       kHostChar | kPathQueryChar);     // alphanumerics and the other unreserved characters
+  mark("!$&'()*+,;=", kPathQueryChar);  // sub-delims
+  mark(":@/?", kPathQueryChar);
+  return classes;
+}();
+
+bool Is(char c, CharClass char_class) {
+  return (kCharClasses[static_cast<unsigned char>(c)] & char_class) != 0;
 }
 
 // RFC 3986 IPv4address: four dec-octets (0-255, no leading zero) joined by dots.
@@ -81,7 +72,7 @@ std::optional<UrlParts> SplitPlainUrl(std::string_view url) {
     return std::nullopt;
   }
   const std::size_t authority_start = pos;
-  while (pos < url.size() && IsHostChar(url[pos])) ++pos;
+  while (pos < url.size() && Is(url[pos], kHostChar)) ++pos;
   parts.host = url.substr(authority_start, pos - authority_start);
   if (parts.host.empty()) return std::nullopt;
   // Boost.URL 1.81 reads a host that starts with an IPv4 address as that address, the rest as
@@ -127,7 +118,7 @@ std::optional<UrlParts> SplitPlainUrl(std::string_view url) {
       pos += 2;
       continue;
     }
-    if (!IsPathQueryChar(c)) return std::nullopt;
+    if (!Is(c, kPathQueryChar)) return std::nullopt;
   }
   if (path_end == std::string_view::npos) path_end = url.size();
   parts.path = url.substr(path_start, path_end - path_start);
