@@ -260,6 +260,34 @@ TEST(CurlTransportTest, AlreadyCancelledTokenSendsNothing) {
   EXPECT_EQ(server.requests().size(), 0U);
 }
 
+TEST(CurlTransportTest, AHeaderThatWouldSplitTheRequestIsRefusedAndNothingIsSent) {
+  // A line break in a name or value would end the header there and start another one (request
+  // splitting); a colon in a name would move the split between name and value.
+  TestHttpServer server([](const HttpRequest&) { return HttpResponse{200, {}, {}}; });
+  auto transport = MakeCurlTransport();
+  const std::vector<Header> refused = {{"X-Note", "a\r\nX-Injected: 1"},
+                                       {"X-Note", "a\nb"},
+                                       {"X-Note", "a\rb"},
+                                       {"X-Na:me", "value"},
+                                       {"X-Na\nme", "value"},
+                                       {"", "value"}};
+  for (const Header& header : refused) {
+    HttpRequest request = Get(server.base_url() + "/");
+    request.headers.push_back(header);
+    auto response = transport->Send(request, CancellationToken());
+    ASSERT_FALSE(response.ok()) << header.name << ": " << header.value;
+    EXPECT_EQ(response.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_THAT(response.status().message(), Not(HasSubstr("Injected")));
+  }
+  EXPECT_EQ(server.requests().size(), 0U);
+  // The same characters elsewhere are fine: a colon in a value.
+  HttpRequest fine = Get(server.base_url() + "/");
+  fine.headers.push_back({"X-Note", "a: b"});
+  auto response = transport->Send(fine, CancellationToken());
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  ASSERT_EQ(server.requests().size(), 1U);
+}
+
 TEST(CurlTransportTest, ConnectionRefusedIsUnavailableAndNamesTheHost) {
   const RefusingPort refusing;
   const std::uint16_t port = refusing.port();

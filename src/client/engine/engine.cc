@@ -22,8 +22,6 @@
 #include <future>
 #include <queue>
 #include <thread>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "client/engine/engine_operation.h"
@@ -188,8 +186,25 @@ class EngineImpl {
   asio::steady_timer operation_timer_;
   SteadyTime operation_timer_at_ = SteadyTime::max();
   CURLM* multi_ = nullptr;
-  std::unordered_map<curl_socket_t, std::shared_ptr<Socket>> sockets_;
-  std::unordered_set<curl_socket_t> connections_;  // open sockets made by OnOpenSocket
+  // Indexed by socket number (a lookup on every socket event, so no hash): the sockets the loop
+  // watches, and which open sockets OnOpenSocket made.
+  std::vector<std::shared_ptr<Socket>> sockets_;
+  std::vector<bool> connections_;
+  // sockets_[fd], grown to hold it.
+  std::shared_ptr<Socket>& SocketAt(curl_socket_t fd) {
+    const auto index = static_cast<std::size_t>(fd);
+    if (index >= sockets_.size()) sockets_.resize(index + 1);
+    return sockets_[index];
+  }
+  void SetConnection(curl_socket_t fd, bool is_connection) {
+    const auto index = static_cast<std::size_t>(fd);
+    if (index >= connections_.size()) connections_.resize(index + 1);
+    connections_[index] = is_connection;
+  }
+  [[nodiscard]] bool IsConnection(curl_socket_t fd) const {
+    const auto index = static_cast<std::size_t>(fd);
+    return index < connections_.size() && connections_[index];
+  }
   std::deque<std::unique_ptr<Transfer>> queued_;
   std::deque<std::shared_ptr<EngineOperation>> admitting_;
   // The transfers libcurl runs, each knowing its index (Transfer::slot): no node to allocate
@@ -240,7 +255,9 @@ EngineImpl::~EngineImpl() {
   for (auto& transfer : in_flight_) curl_multi_remove_handle(multi_, transfer->easy);
   in_flight_.clear();
   idle_transfers_.clear();
-  for (auto& [fd, socket] : sockets_) Forget(*socket);
+  for (auto& socket : sockets_) {
+    if (socket) Forget(*socket);
+  }
   sockets_.clear();
   curl_multi_cleanup(multi_);
 }
@@ -424,19 +441,17 @@ int EngineImpl::OnSocket(CURL* /*easy*/, curl_socket_t fd, int what, void* self,
     // again: its socket stays registered with the loop, only its interest goes. (Registering
     // it anew each time cost three epoll_ctl and an ioctl per request cycle, and a socket
     // object.) OnCloseSocket ends that registration.
-    const auto it = engine->sockets_.find(fd);
-    if (it == engine->sockets_.end()) return 0;
-    if (it->second->connection) {
-      it->second->want = 0;
+    std::shared_ptr<Socket>& socket = engine->SocketAt(fd);
+    if (!socket) return 0;
+    if (socket->connection) {
+      socket->want = 0;
     } else {
       engine->Unregister(fd);
     }
     return 0;
   }
-  auto& socket = engine->sockets_[fd];
-  if (!socket) {
-    socket = std::make_shared<Socket>(engine->io_, fd, engine->connections_.contains(fd));
-  }
+  std::shared_ptr<Socket>& socket = engine->SocketAt(fd);
+  if (!socket) socket = std::make_shared<Socket>(engine->io_, fd, engine->IsConnection(fd));
   socket->want = what;
   engine->Watch(socket, fd);
   return 0;
@@ -449,22 +464,22 @@ curl_socket_t EngineImpl::OnOpenSocket(void* self, curlsocktype purpose, curl_so
   if (fd < 0) return CURL_SOCKET_BAD;
   // A registration still under this number belongs to a socket closed behind the loop's back.
   engine->Unregister(fd);
-  if (purpose == CURLSOCKTYPE_IPCXN) engine->connections_.insert(fd);
+  engine->SetConnection(fd, purpose == CURLSOCKTYPE_IPCXN);
   return fd;
 }
 
 int EngineImpl::OnCloseSocket(void* self, curl_socket_t fd) {
   auto* engine = static_cast<EngineImpl*>(self);
-  engine->connections_.erase(fd);
+  engine->SetConnection(fd, false);
   engine->Unregister(fd);
   return ::close(fd);
 }
 
 void EngineImpl::Unregister(curl_socket_t fd) {
-  const auto it = sockets_.find(fd);
-  if (it == sockets_.end()) return;
-  Forget(*it->second);
-  sockets_.erase(it);
+  std::shared_ptr<Socket>& socket = SocketAt(fd);
+  if (!socket) return;
+  Forget(*socket);
+  socket.reset();
 }
 
 void EngineImpl::Watch(const std::shared_ptr<Socket>& socket, curl_socket_t fd) {
