@@ -63,7 +63,9 @@ class AsyncOperation {
   // the engine thread. Polling goes on until the service reports the end.
   void Cancel(std::function<void(Status)> done = {}) const;
   [[nodiscard]] StatusOr<std::string> ResumeToken() const;
-  // A future for the outcome; may be taken any number of times.
+  // A future for the outcome; may be taken any number of times, before or after the end. The
+  // engine makes it on the first call: an operation followed only through its completion or
+  // Then() pays for no future.
   [[nodiscard]] std::shared_future<StatusOr<Result>> Future() const;
   // Runs `continuation` with the outcome when the operation ends, on the engine thread (after
   // the completion given at start and earlier continuations); at once on this thread when it
