@@ -24,6 +24,21 @@ port_free() {
   ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# A port to listen on, below the kernel's ephemeral range: a port in that range can be the
+# local end of a test's outgoing connection (TIME_WAIT included), which nothing listens on but
+# which a bind still refuses.
+pick_port() {
+  local low=32768 port
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  local first=10000 span=$((low - 10000))
+  if [ "$span" -lt 1000 ]; then first=1024 span=$((low - 1024)); fi
+  for _ in $(seq 1 100); do
+    port=$((first + RANDOM % span))
+    if port_free "$port"; then break; fi
+  done
+  echo "$port"
+}
+
 start() {
   if [ ! -x "$bin/initdb" ] || [ ! -x "$bin/pg_ctl" ]; then
     echo "postgres-test-cluster: $bin/initdb not found (apt-get install postgresql-15)" >&2
@@ -34,16 +49,26 @@ start() {
   chmod 755 "$dir"
   if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
   as_owner "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
-    >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
-  local port
-  for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 30000))
-    if port_free "$port"; then break; fi
+    >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; rm -rf "$dir"; return 1; }
+  # A port another process takes between the check and the bind makes the start fail: then
+  # another port, a few times, before giving up.
+  local port started=0
+  for _ in 1 2 3 4 5; do
+    port="$(pick_port)"
+    # fsync stays on (the default): figures and durability are those of a real deployment.
+    if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on" \
+      start >/dev/null; then
+      started=1
+      break
+    fi
+    echo "postgres-test-cluster: could not start on port $port; trying another" >&2
   done
-  # fsync stays on (the default): figures and durability are those of a real deployment.
-  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on" \
-    start >/dev/null || { cat "$dir/server.log" >&2; return 1; }
+  if [ "$started" -ne 1 ]; then
+    cat "$dir/server.log" >&2
+    rm -rf "$dir"
+    return 1
+  fi
   echo "export LRO_TEST_POSTGRES='host=127.0.0.1 port=$port user=postgres dbname=postgres'"
   echo "export LRO_TEST_POSTGRES_DIR='$dir'"
 }
