@@ -129,13 +129,8 @@ class EngineImpl {
     std::size_t slot = 0;                    // its index in in_flight_, while in flight
   };
   struct Socket {
-    Socket(asio::io_context& io, curl_socket_t fd, bool is_connection)
-        : descriptor(io, fd), connection(is_connection) {}
+    Socket(asio::io_context& io, curl_socket_t fd) : descriptor(io, fd) {}
     asio::posix::stream_descriptor descriptor;
-    // A connection's socket, opened and closed through OnOpenSocket and OnCloseSocket: it stays
-    // registered while idle in libcurl's pool, until libcurl closes it. (Any other socket of
-    // libcurl's, a resolver's say, is forgotten as soon as libcurl stops watching it.)
-    bool connection;
     int want = 0;  // what libcurl watches it for; 0 while it sits idle in libcurl's pool
     bool reading = false;
     bool writing = false;
@@ -187,7 +182,9 @@ class EngineImpl {
   SteadyTime operation_timer_at_ = SteadyTime::max();
   CURLM* multi_ = nullptr;
   // Indexed by socket number (a lookup on every socket event, so no hash): the sockets the loop
-  // watches, and which open sockets OnOpenSocket made.
+  // watches, and which open sockets OnOpenSocket made. A connection's socket stays registered
+  // while idle in libcurl's pool, until OnCloseSocket; any other socket of libcurl's (a
+  // resolver's, say) is forgotten as soon as libcurl stops watching it.
   std::vector<std::shared_ptr<Socket>> sockets_;
   std::vector<bool> connections_;
   // sockets_[fd], grown to hold it.
@@ -443,7 +440,7 @@ int EngineImpl::OnSocket(CURL* /*easy*/, curl_socket_t fd, int what, void* self,
     // object.) OnCloseSocket ends that registration.
     std::shared_ptr<Socket>& socket = engine->SocketAt(fd);
     if (!socket) return 0;
-    if (socket->connection) {
+    if (engine->IsConnection(fd)) {
       socket->want = 0;
     } else {
       engine->Unregister(fd);
@@ -451,7 +448,7 @@ int EngineImpl::OnSocket(CURL* /*easy*/, curl_socket_t fd, int what, void* self,
     return 0;
   }
   std::shared_ptr<Socket>& socket = engine->SocketAt(fd);
-  if (!socket) socket = std::make_shared<Socket>(engine->io_, fd, engine->IsConnection(fd));
+  if (!socket) socket = std::make_shared<Socket>(engine->io_, fd);
   socket->want = what;
   engine->Watch(socket, fd);
   return 0;
